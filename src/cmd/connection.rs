@@ -1,0 +1,107 @@
+//! Connection commands: PING ECHO QUIT SELECT HELLO CLIENT.
+
+use super::{err, is, parse_int, wrong_arity, Access, CmdResult, CommandSpec, CommandTable, Ctx};
+use crate::keyspace::Keyspace;
+use crate::resp::{Protocol, Reply};
+use bytes::Bytes;
+
+pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
+    let conn = |name, arity, flags, summary, handler| CommandSpec {
+        name,
+        arity,
+        flags,
+        keys: (0, 0, 0),
+        access: Access::None,
+        group: "connection",
+        summary,
+        since: "1.0.0",
+        subcommands: &[],
+        handler,
+    };
+    t.add(conn("ping", -1, &["fast"], "Returns the server's liveliness response.", ping::<K>));
+    t.add(conn("echo", 2, &["fast"], "Returns the given string.", echo::<K>));
+    t.add(conn("quit", -1, &["allow_busy", "noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], "Closes the connection.", quit::<K>));
+    t.add(conn("select", 2, &["loading", "stale", "fast"], "Changes the selected database.", select::<K>));
+    t.add(CommandSpec { since: "6.0.0", ..conn("hello", -1, &["noscript", "loading", "stale", "fast", "no_auth", "sentinel", "allow_busy"], "Handshakes with the Redis server.", hello::<K>) });
+}
+
+/// # Format
+/// `PING [message]`: `+PONG`, or the message as a bulk string.
+fn ping<K: Keyspace>(_ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
+    match args.len() {
+        1 => Ok(Reply::status("PONG")),
+        2 => Ok(Reply::Bulk(args[1].clone())),
+        _ => Err(wrong_arity("ping")),
+    }
+}
+
+/// # Format
+/// `ECHO message`
+fn echo<K: Keyspace>(_ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
+    Ok(Reply::Bulk(args[1].clone()))
+}
+
+/// # Format
+/// `QUIT`: replies `+OK`, then the server closes the connection.
+fn quit<K: Keyspace>(ctx: &mut Ctx<'_, K>, _args: &[Bytes]) -> CmdResult {
+    ctx.client.close_after_reply = true;
+    Ok(Reply::OK)
+}
+
+/// # Format
+/// `SELECT index`
+fn select<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
+    let index = parse_int(&args[1])?;
+    if index < 0 || index as usize >= ctx.server.dbs.len() {
+        return Err(Reply::error(err::DB_RANGE));
+    }
+    ctx.client.select(index as usize);
+    Ok(Reply::OK)
+}
+
+/// # Format
+/// `HELLO [protover [AUTH username password] [SETNAME clientname]]`
+///
+/// Switches the connection to RESP2 or RESP3 and replies with a map of
+/// server facts (a flat array in RESP2).
+fn hello<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
+    let mut protocol = ctx.client.protocol;
+    let mut setname = None;
+    if args.len() >= 2 {
+        let ver = parse_int(&args[1]).map_err(|_| Reply::error("ERR Protocol version is not an integer or out of range"))?;
+        protocol = match ver {
+            2 => Protocol::Resp2,
+            3 => Protocol::Resp3,
+            _ => return Err(Reply::error("NOPROTO unsupported protocol version")),
+        };
+        let mut i = 2;
+        while i < args.len() {
+            let more = args.len() - i - 1;
+            if is(&args[i], "auth") && more >= 2 {
+                // No password is configured: any credentials for the
+                // default user are accepted, as Redis does with nopass.
+                i += 3;
+            } else if is(&args[i], "setname") && more >= 1 {
+                setname = Some(args[i + 1].clone());
+                i += 2;
+            } else {
+                let opt = String::from_utf8_lossy(&args[i]);
+                return Err(super::error_line(format!("ERR Syntax error in HELLO option '{opt}'")));
+            }
+        }
+    }
+    if let Some(name) = setname {
+        super::server::validate_client_name(&name)?;
+        *ctx.client.info.name.lock() = if name.is_empty() { None } else { Some(super::owned(&name)) };
+    }
+    ctx.client.set_protocol(protocol);
+    Ok(Reply::Map(vec![
+        (Reply::bulk_str("server"), Reply::bulk_str("redis")),
+        (Reply::bulk_str("version"), Reply::bulk_str(super::server::REDIS_VERSION)),
+        (Reply::bulk_str("proto"), Reply::Integer(if protocol == Protocol::Resp3 { 3 } else { 2 })),
+        (Reply::bulk_str("id"), Reply::Integer(ctx.client.id() as i64)),
+        (Reply::bulk_str("mode"), Reply::bulk_str("standalone")),
+        (Reply::bulk_str("role"), Reply::bulk_str("master")),
+        (Reply::bulk_str("modules"), Reply::Array(vec![])),
+    ]))
+}

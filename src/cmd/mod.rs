@@ -1,0 +1,255 @@
+//! Commands: from a request's arguments to an operation on the keyspace and
+//! a reply.
+//!
+//! Every command is a plain function generic over the backend,
+//! `fn(&mut Ctx<K>, &[Bytes]) -> CmdResult`, registered in a
+//! [`CommandTable`] with its Redis metadata (arity, flags, key positions,
+//! group, summary), so that dispatch, arity errors, `COMMAND INFO` and
+//! `COMMAND DOCS` all read one table. One file per command family; each
+//! family's `register` adds its commands. Commands never name a concrete
+//! backend.
+//!
+//! Each command follows the same few verbs: parse its arguments (errors
+//! word for word as Redis 7), apply to the keyspace through
+//! [`Db::get`]/[`Db::update`], and return a [`Reply`].
+//!
+//! Argument bytes are slices of the connection's read buffer: a command
+//! that *stores* an argument must copy it first ([`owned`]), or the stored
+//! value would pin the whole buffer.
+
+pub mod connection;
+pub mod keys;
+pub mod server;
+pub mod strings;
+
+use crate::keyspace::{Db, Hasher, Keyspace, UnixMillis};
+use crate::resp::Reply;
+use crate::server::{ClientState, Shared};
+use bytes::Bytes;
+use std::collections::HashMap;
+
+/// What a command returns: its reply, or an error reply. Both are sent to
+/// the client; the split only lets `?` end a command early.
+pub type CmdResult = Result<Reply, Reply>;
+
+/// A command's implementation.
+pub type Handler<K> = fn(&mut Ctx<'_, K>, &[Bytes]) -> CmdResult;
+
+/// Everything a command may touch.
+pub struct Ctx<'a, K> {
+    /// State shared by the whole server: databases, gate, clients, config.
+    pub server: &'a Shared<K>,
+    /// The calling connection's own state (selected db, protocol, name).
+    pub client: &'a mut ClientState,
+    /// The time the command runs at, for expiry decisions.
+    pub now: UnixMillis,
+}
+
+impl<K: Keyspace> Ctx<'_, K> {
+    /// The database the client has selected.
+    pub fn db(&self) -> &Db<K> {
+        &self.server.dbs[self.client.db]
+    }
+}
+
+/// How a command enters the [gate](crate::keyspace::gate): which commands
+/// must run alone so that multi-key commands are atomic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Touches no key (PING, CLIENT ...): no gate at all.
+    None,
+    /// Touches one key at a time: the gate's shared side.
+    Shared,
+    /// Must appear atomic across keys (MSET, RENAME, FLUSHDB): exclusive.
+    Exclusive,
+    /// Exclusive when it names more than one key (DEL a b, MGET a b),
+    /// shared otherwise. For commands whose arguments are all keys.
+    ExclusiveIfManyKeys,
+}
+
+/// A subcommand's metadata (CONFIG GET, CLIENT ID), for COMMAND INFO/DOCS.
+#[derive(Debug, Clone, Copy)]
+pub struct Subcommand {
+    /// Full name as Redis writes it: `config|get`.
+    pub name: &'static str,
+    pub arity: i32,
+    pub flags: &'static [&'static str],
+    pub summary: &'static str,
+}
+
+/// One command's entry in the table.
+pub struct CommandSpec<K> {
+    /// Lower-case name.
+    pub name: &'static str,
+    /// Redis's arity: `n` exactly n arguments (name included), `-n` at least n.
+    pub arity: i32,
+    pub flags: &'static [&'static str],
+    /// First key, last key (-1: the last argument) and step, as COMMAND INFO
+    /// reports them; 0, 0, 0 for commands without keys.
+    pub keys: (i32, i32, i32),
+    pub access: Access,
+    /// COMMAND DOCS: group (`string`, `generic`, `connection`, `server`).
+    pub group: &'static str,
+    pub summary: &'static str,
+    pub since: &'static str,
+    pub subcommands: &'static [Subcommand],
+    pub handler: Handler<K>,
+}
+
+impl<K> CommandSpec<K> {
+    /// Whether `argc` arguments (name included) satisfy the arity.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let argc = argc as i64;
+        let a = self.arity as i64;
+        if a >= 0 {
+            argc == a
+        } else {
+            argc >= -a
+        }
+    }
+}
+
+/// All commands, by lower-case name.
+pub struct CommandTable<K> {
+    by_name: HashMap<&'static [u8], CommandSpec<K>, Hasher>,
+}
+
+impl<K: Keyspace> Default for CommandTable<K> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K: Keyspace> CommandTable<K> {
+    /// The table of every supported command.
+    pub fn new() -> Self {
+        let mut t = CommandTable { by_name: HashMap::with_hasher(Hasher::new()) };
+        connection::register(&mut t);
+        server::register(&mut t);
+        strings::register(&mut t);
+        keys::register(&mut t);
+        t
+    }
+
+    /// Add a command; its name must be lower case and new.
+    pub fn add(&mut self, spec: CommandSpec<K>) {
+        assert!(spec.name.bytes().all(|b| !b.is_ascii_uppercase()), "{} not lower case", spec.name);
+        let old = self.by_name.insert(spec.name.as_bytes(), spec);
+        assert!(old.is_none(), "command registered twice");
+    }
+
+    /// Find a command by name, in any case, without allocating.
+    pub fn get(&self, name: &[u8]) -> Option<&CommandSpec<K>> {
+        let mut buf = [0u8; 32];
+        let lower = buf.get_mut(..name.len())?;
+        lower.copy_from_slice(name);
+        lower.make_ascii_lowercase();
+        self.by_name.get(&*lower)
+    }
+
+    /// Every command, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &CommandSpec<K>> {
+        self.by_name.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+}
+
+/// Run one request: look the command up, check its arity, enter the gate
+/// as the command requires, and call it.
+pub fn execute<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> Reply {
+    let server = ctx.server;
+    let Some(spec) = server.commands.get(&args[0]) else {
+        return unknown_command(args);
+    };
+    if !spec.arity_ok(args.len()) {
+        return wrong_arity(spec.name);
+    }
+    let access = match spec.access {
+        Access::ExclusiveIfManyKeys if args.len() > 2 => Access::Exclusive,
+        Access::ExclusiveIfManyKeys => Access::Shared,
+        a => a,
+    };
+    let result = match access {
+        Access::None => (spec.handler)(ctx, args),
+        Access::Shared => {
+            let _gate = server.gate.shared();
+            (spec.handler)(ctx, args)
+        }
+        _ => {
+            let _gate = server.gate.exclusive();
+            (spec.handler)(ctx, args)
+        }
+    };
+    result.unwrap_or_else(|e| e)
+}
+
+/// Redis's reply to a command it does not know, quoting up to 128 bytes of
+/// the arguments.
+pub fn unknown_command(args: &[Bytes]) -> Reply {
+    let mut quoted = String::new();
+    for a in &args[1..] {
+        if quoted.len() >= 128 {
+            break;
+        }
+        let room = 128 - quoted.len();
+        let text = String::from_utf8_lossy(&a[..a.len().min(room)]);
+        quoted.push_str(&format!("'{text}' "));
+    }
+    let name = String::from_utf8_lossy(&args[0][..args[0].len().min(128)]);
+    error_line(format!("ERR unknown command '{name}', with args beginning with: {quoted}"))
+}
+
+/// `ERR wrong number of arguments for 'get' command` (`config|get` for a
+/// subcommand).
+pub fn wrong_arity(full_name: &str) -> Reply {
+    Reply::error_owned(format!("ERR wrong number of arguments for '{full_name}' command"))
+}
+
+/// `ERR unknown subcommand 'x'. Try CONFIG HELP.`
+pub fn unknown_subcommand(container: &str, sub: &[u8]) -> Reply {
+    let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]);
+    error_line(format!("ERR unknown subcommand '{sub}'. Try {} HELP.", container.to_ascii_uppercase()))
+}
+
+/// An error built from client text: like Redis, `\r` and `\n` become spaces
+/// so the reply stays one line.
+pub fn error_line(mut s: String) -> Reply {
+    if s.contains(['\r', '\n']) {
+        s = s.replace(['\r', '\n'], " ");
+    }
+    Reply::error_owned(s)
+}
+
+/// Redis's common error replies, word for word.
+pub mod err {
+    pub const SYNTAX: &str = "ERR syntax error";
+    pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
+    pub const NOT_FLOAT: &str = "ERR value is not a valid float";
+    pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+    pub const NO_SUCH_KEY: &str = "ERR no such key";
+    pub const OVERFLOW: &str = "ERR increment or decrement would overflow";
+    pub const DB_RANGE: &str = "ERR DB index is out of range";
+    pub const INVALID_CURSOR: &str = "ERR invalid cursor";
+}
+
+/// A copy of an argument that is safe to store (see the module doc).
+pub fn owned(arg: &Bytes) -> Bytes {
+    Bytes::copy_from_slice(arg)
+}
+
+/// Parse an integer argument strictly, as Redis's `getLongLongFromObject`.
+pub fn parse_int(arg: &[u8]) -> Result<i64, Reply> {
+    crate::resp::parse::parse_i64(arg).ok_or(Reply::error(err::NOT_INTEGER))
+}
+
+/// Case-insensitive comparison of an argument with an option name.
+pub fn is(arg: &[u8], word: &str) -> bool {
+    arg.eq_ignore_ascii_case(word.as_bytes())
+}

@@ -1,0 +1,363 @@
+//! The keyspace: one map per database, behind one trait, six ways.
+//!
+//! This module knows keys, values and expiry: nothing of the protocol,
+//! connections or commands. Commands reach a backend only through
+//! [`Keyspace`] (wrapped by [`Db`], which adds expiry and SCAN cursors), and
+//! the server is generic over it: the backend is chosen once at startup and
+//! no `dyn` call sits on the per-command path, so comparing two backends
+//! measures the maps, not the dispatch.
+//!
+//! | backend | file | what it is |
+//! | --- | --- | --- |
+//! | `mutex` | [`mutex`] | one `HashMap` behind one global `Mutex`: the convoy |
+//! | `rwlock` | [`rwlock`] | one `HashMap` behind one global `RwLock` |
+//! | `dashmap` | [`dashmap`] | DashMap: a `RwLock` per shard |
+//! | `scc` | [`scc`] | scc's `HashMap`: a lock per bucket array cell, epoch-reclaimed arrays |
+//! | `flurry` | [`flurry`] | a port of Java's `ConcurrentHashMap`, epoch-reclaimed |
+//! | `papaya` | [`papaya`] | lock-free reads and writes, reclaimed by `seize` |
+//!
+//! # The one design decision: per-key updates
+//!
+//! Every command that changes a key runs as [`Keyspace::update`]: a closure
+//! receives `&mut Option<Entry>` (the key's current entry, or `None`), may
+//! change it in place, replace it, or set it to `None` to delete the key, and
+//! runs exactly once, while no other update of that key can run. That one
+//! method gives atomic read-modify-write (INCR, SETNX, APPEND) and in-place
+//! collection updates (LPUSH onto a million-element list touches one element)
+//! on every backend:
+//!
+//! - the locked maps run the closure under their lock (global, shard or
+//!   bucket);
+//! - papaya and flurry hand out shared references and may run their own
+//!   update closures more than once, so there the map holds a small
+//!   [`slot::Slot`] per key, a tiny lock around the entry, and the closure
+//!   runs under the slot's lock (see [`slot`] for the deleted-slot race).
+
+pub mod dashmap;
+pub mod entry;
+pub mod expiry;
+pub mod flurry;
+pub mod gate;
+pub mod glob;
+pub mod mutex;
+pub mod papaya;
+pub mod rwlock;
+pub mod scan;
+pub mod scc;
+pub mod slot;
+
+use bytes::Bytes;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub use entry::{now_ms, Entry, UnixMillis, Value};
+
+/// The hasher every backend uses, so that no backend wins by its hash
+/// function. aHash: fast on short keys, and keyed per process so clients
+/// cannot choose colliding keys.
+pub type Hasher = ahash::RandomState;
+
+/// One database's map from keys to entries.
+///
+/// # Consistency
+///
+/// Per key, every backend is linearizable: a `read` sees the last `update`
+/// of that key that finished before it began, and updates of one key are
+/// totally ordered (each closure sees the result of the one before). Across
+/// keys nothing is promised: a reader of two keys may see a new value of one
+/// and an old value of the other (multi-key atomicity is the job of
+/// [`gate::Gate`], above the map). `for_each` is a weak snapshot: it sees
+/// every key present for its whole run, and may or may not see keys added or
+/// removed meanwhile.
+///
+/// # Progress
+///
+/// Each backend states its own: from a global lock (everything blocks) to
+/// papaya (lookups and the map's own writes lock-free; the per-key slot lock
+/// is held only by updates of that key).
+///
+/// # Expiry
+///
+/// Backends store `Entry::expires_at` but never interpret it: [`Db`] treats
+/// expired entries as absent and removes them.
+pub trait Keyspace: Send + Sync + 'static {
+    /// The name `--backend` takes.
+    const NAME: &'static str;
+
+    /// An empty map.
+    fn new() -> Self;
+
+    /// Run `f` on the entry stored under `key`, or on `None`.
+    ///
+    /// `f` must be short and must not call back into this map: a backend
+    /// may hold a lock while it runs.
+    fn read<R>(&self, key: &[u8], f: impl FnOnce(Option<&Entry>) -> R) -> R;
+
+    /// Run `f` exactly once on the entry under `key`, atomically with respect
+    /// to every other `update` of `key`. Leaving `None` in the option deletes
+    /// the key; leaving `Some` stores it (the key is copied on insertion).
+    ///
+    /// `f` must not call back into this map.
+    fn update<R>(&self, key: &[u8], f: impl FnOnce(&mut Option<Entry>) -> R) -> R;
+
+    /// The number of keys (expired ones not yet removed included, as in
+    /// Redis's DBSIZE). May be approximate while writers run.
+    fn len(&self) -> usize;
+
+    /// Visit every key (a weak snapshot, see `# Consistency`). `f` returns
+    /// `false` to stop early. `f` must not call back into this map.
+    fn for_each(&self, f: impl FnMut(&Bytes, &Entry) -> bool);
+
+    /// Whether the map is empty.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// `update` for a plain `HashMap` the caller has locked: shared by the
+/// `mutex` and `rwlock` backends.
+pub(crate) fn update_hashmap<R>(
+    map: &mut HashMap<Bytes, Entry, Hasher>,
+    key: &[u8],
+    f: impl FnOnce(&mut Option<Entry>) -> R,
+) -> R {
+    match map.get_mut(key) {
+        Some(stored) => {
+            let (r, keep) = update_in_place(stored, f);
+            if !keep {
+                map.remove(key);
+            }
+            r
+        }
+        None => {
+            let mut slot = None;
+            let r = f(&mut slot);
+            if let Some(e) = slot {
+                map.insert(Bytes::copy_from_slice(key), e);
+            }
+            r
+        }
+    }
+}
+
+/// Run an update closure on an entry stored in a map, in place. The entry
+/// is moved out for the call (a few words, never the collection's
+/// contents) and back unless the closure deleted it. Returns whether the
+/// map should keep the key.
+pub(crate) fn update_in_place<R>(stored: &mut Entry, f: impl FnOnce(&mut Option<Entry>) -> R) -> (R, bool) {
+    let mut slot = Some(std::mem::replace(stored, Entry::PLACEHOLDER));
+    let r = f(&mut slot);
+    match slot {
+        Some(e) => {
+            *stored = e;
+            (r, true)
+        }
+        None => (r, false),
+    }
+}
+
+/// One database: a backend map plus what every backend shares (lazy and
+/// active expiry, SCAN cursors, counters).
+pub struct Db<K> {
+    map: K,
+    expiry: expiry::ExpiryIndex,
+    scans: scan::ScanCursors,
+    expired_keys: AtomicU64,
+}
+
+impl<K: Keyspace> Default for Db<K> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K: Keyspace> Db<K> {
+    pub fn new() -> Self {
+        Db { map: K::new(), expiry: expiry::ExpiryIndex::new(), scans: scan::ScanCursors::new(), expired_keys: AtomicU64::new(0) }
+    }
+
+    /// The backend map itself, for code that measures it.
+    pub fn map(&self) -> &K {
+        &self.map
+    }
+
+    /// Run `f` on the live entry under `key` at time `now` (an expired entry
+    /// reads as absent, and is then removed: lazy expiry).
+    pub fn get<R>(&self, key: &[u8], now: UnixMillis, f: impl FnOnce(Option<&Entry>) -> R) -> R {
+        let mut expired = false;
+        let r = self.map.read(key, |e| match e {
+            Some(e) if e.is_expired(now) => {
+                expired = true;
+                f(None)
+            }
+            e => f(e),
+        });
+        if expired {
+            self.update(key, now, |_| ());
+        }
+        r
+    }
+
+    /// Whether a live key exists.
+    pub fn exists(&self, key: &[u8], now: UnixMillis) -> bool {
+        self.get(key, now, |e| e.is_some())
+    }
+
+    /// Atomic read-modify-write of `key` at time `now`: `f` sees the live
+    /// entry or `None` (an expired entry is removed first) and runs exactly
+    /// once. Changes to the expiry time are mirrored in the expiry index
+    /// inside the same critical section, so the index agrees with the map
+    /// key by key.
+    pub fn update<R>(&self, key: &[u8], now: UnixMillis, f: impl FnOnce(&mut Option<Entry>) -> R) -> R {
+        self.map.update(key, |slot| {
+            let before = slot.as_ref().and_then(|e| e.expires_at);
+            if slot.as_ref().is_some_and(|e| e.is_expired(now)) {
+                *slot = None;
+                self.expired_keys.fetch_add(1, Ordering::Relaxed);
+            }
+            let r = f(slot);
+            let after = slot.as_ref().and_then(|e| e.expires_at);
+            if before != after {
+                self.expiry.reschedule(key, before, after);
+            }
+            r
+        })
+    }
+
+    /// Delete `key`; returns whether a live key was there.
+    pub fn remove(&self, key: &[u8], now: UnixMillis) -> bool {
+        self.update(key, now, |slot| slot.take().is_some())
+    }
+
+    /// Number of keys (DBSIZE).
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Number of keys with an expiry time (INFO keyspace's `expires`).
+    pub fn expires_count(&self) -> usize {
+        self.expiry.len()
+    }
+
+    /// Keys removed because they expired, lazily or actively.
+    pub fn expired_keys(&self) -> u64 {
+        self.expired_keys.load(Ordering::Relaxed)
+    }
+
+    /// Delete every key (FLUSHDB). Each key is removed through `update`, so
+    /// a concurrent writer never writes into a detached entry.
+    pub fn clear(&self, now: UnixMillis) {
+        let mut keys = Vec::with_capacity(self.map.len());
+        self.map.for_each(|k, _| {
+            keys.push(k.clone());
+            true
+        });
+        for k in keys {
+            self.update(&k, now, |slot| *slot = None);
+        }
+    }
+
+    /// Visit every live key at time `now`; `f` returns `false` to stop.
+    pub fn for_each_live(&self, now: UnixMillis, mut f: impl FnMut(&Bytes, &Entry) -> bool) {
+        self.map.for_each(|k, e| if e.is_expired(now) { true } else { f(k, e) });
+    }
+
+    /// Keys matching a Redis glob pattern (KEYS).
+    pub fn keys(&self, pattern: &[u8], now: UnixMillis) -> Vec<Bytes> {
+        let mut out = Vec::new();
+        let all = pattern == b"*";
+        self.for_each_live(now, |k, _| {
+            if all || glob::matches(pattern, k, false) {
+                out.push(k.clone());
+            }
+            true
+        });
+        out
+    }
+
+    /// A uniformly random live key (RANDOMKEY). The maps offer no random
+    /// access, so this walks to a random position: O(n).
+    pub fn random_key(&self, now: UnixMillis) -> Option<Bytes> {
+        let n = self.map.len();
+        if n == 0 {
+            return None;
+        }
+        let target = rand::random_range(0..n);
+        let (mut i, mut chosen, mut first) = (0, None, None);
+        self.for_each_live(now, |k, _| {
+            if first.is_none() {
+                first = Some(k.clone());
+            }
+            if i >= target {
+                chosen = Some(k.clone());
+                return false;
+            }
+            i += 1;
+            true
+        });
+        chosen.or(first)
+    }
+
+    /// One step of SCAN: see [`scan`] for the cursor's meaning.
+    pub fn scan(&self, cursor: u64, count: usize, now: UnixMillis, mut keep: impl FnMut(&Bytes, &Entry) -> bool) -> (u64, Vec<Bytes>) {
+        let (next, candidates) = self.scans.step(cursor, count, || {
+            let mut keys = Vec::with_capacity(self.map.len());
+            self.map.for_each(|k, _| {
+                keys.push(k.clone());
+                true
+            });
+            keys
+        });
+        let mut out = Vec::with_capacity(candidates.len());
+        for k in candidates {
+            if self.get(&k, now, |e| e.is_some_and(|e| keep(&k, e))) {
+                out.push(k);
+            }
+        }
+        (next, out)
+    }
+
+    /// One pass of active expiry: remove up to `max` keys whose time has
+    /// come, whether or not anyone reads them. Returns how many were due.
+    pub fn expire_due(&self, now: UnixMillis, max: usize) -> usize {
+        let due = self.expiry.pop_due(now, max);
+        let n = due.len();
+        for key in due {
+            self.update(&key, now, |_| ());
+        }
+        n
+    }
+}
+
+/// A hash of a key that is stable for the life of the process, used for
+/// SCAN cursors and for picking shards of the expiry index.
+pub fn stable_hash(key: &[u8]) -> u64 {
+    static STATE: std::sync::OnceLock<ahash::RandomState> = std::sync::OnceLock::new();
+    STATE.get_or_init(ahash::RandomState::new).hash_one(key)
+}
+
+/// Run `$body` with the type alias `$K` bound to the backend named `$name`
+/// (a `&str`); `$fallback` runs for an unknown name. This is the single
+/// place where a backend name becomes a type: everything downstream is
+/// generic.
+#[macro_export]
+macro_rules! with_backend {
+    ($name:expr, $K:ident => $body:expr, _ => $fallback:expr) => {
+        match $name {
+            "mutex" => { type $K = $crate::keyspace::mutex::MutexMap; $body }
+            "rwlock" => { type $K = $crate::keyspace::rwlock::RwLockMap; $body }
+            "dashmap" => { type $K = $crate::keyspace::dashmap::DashMapBackend; $body }
+            "scc" => { type $K = $crate::keyspace::scc::SccMap; $body }
+            "flurry" => { type $K = $crate::keyspace::flurry::FlurryMap; $body }
+            "papaya" => { type $K = $crate::keyspace::papaya::PapayaMap; $body }
+            _ => $fallback,
+        }
+    };
+}
+
+/// Every backend name, in the order `--help` lists them.
+pub const BACKENDS: &[&str] = &["mutex", "rwlock", "dashmap", "scc", "flurry", "papaya"];

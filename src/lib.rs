@@ -1,0 +1,25 @@
+//! convoy: a Redis-compatible server whose keyspace backend is chosen at
+//! startup, for studying concurrent data structures under real load.
+//!
+//! # Layout
+//!
+//! | module | owns |
+//! | --- | --- |
+//! | [`resp`] | bytes and frames: request parsing ([`resp::parse`]), reply encoding in RESP2/RESP3 ([`resp::reply`]) |
+//! | [`keyspace`] | keys, values, expiry: the [`Keyspace`](keyspace::Keyspace) trait, one file per backend, the expiry index, SCAN cursors, the multi-key [`gate`](keyspace::gate) |
+//! | [`cmd`] | commands: the command table and dispatch ([`cmd`]), one file per family ([`cmd::strings`], [`cmd::keys`], [`cmd::connection`], [`cmd::server`]) |
+//! | [`server`] | sockets and shared state: accept loop and shutdown ([`server`]), one connection's read-execute-write loop ([`server::connection`]), client registry ([`server::clients`]), active expiry |
+//! | [`config`] | command-line flags |
+//!
+//! Dependencies point one way: `resp` and `keyspace` know nothing of each
+//! other or of commands; `cmd` uses both through the trait, never a
+//! concrete backend; `server` wires them together; `main.rs` only parses
+//! flags.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod cmd;
+pub mod config;
+pub mod keyspace;
+pub mod resp;
+pub mod server;

@@ -1,0 +1,114 @@
+//! Connected clients: each connection's private state, and the registry
+//! that CLIENT LIST and INFO clients read.
+
+use crate::resp::Protocol;
+use bytes::Bytes;
+use parking_lot::Mutex;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What other connections may read about a client (CLIENT LIST). The
+/// owning connection updates it once per batch of commands, not per
+/// command; every field has its own atomic or tiny lock, written only by
+/// the owner, so nothing here is contended.
+pub struct ClientInfo {
+    pub id: u64,
+    pub addr: SocketAddr,
+    pub laddr: SocketAddr,
+    pub created: Instant,
+    pub db: AtomicUsize,
+    /// 2 or 3.
+    pub resp: AtomicU8,
+    /// Milliseconds since `created` of the last command batch.
+    pub last_interaction_ms: AtomicU64,
+    /// Name of the last command run (lower case), for CLIENT LIST's `cmd=`.
+    pub last_cmd: Mutex<&'static str>,
+    pub name: Mutex<Option<Bytes>>,
+    pub lib_name: Mutex<Option<Bytes>>,
+    pub lib_ver: Mutex<Option<Bytes>>,
+    /// Commands this client has run; written only by its connection.
+    pub commands_processed: AtomicU64,
+}
+
+impl ClientInfo {
+    /// Seconds since the last command.
+    pub fn idle_secs(&self) -> u64 {
+        let since_created = self.created.elapsed().as_millis() as u64;
+        since_created.saturating_sub(self.last_interaction_ms.load(Ordering::Relaxed)) / 1000
+    }
+}
+
+/// A connection's private state, handed to every command it runs.
+pub struct ClientState {
+    pub info: Arc<ClientInfo>,
+    /// The selected database.
+    pub db: usize,
+    pub protocol: Protocol,
+    /// Set by QUIT (and protocol errors): close once the reply is written.
+    pub close_after_reply: bool,
+}
+
+impl ClientState {
+    pub fn id(&self) -> u64 {
+        self.info.id
+    }
+
+    /// Select database `db` (bounds already checked).
+    pub fn select(&mut self, db: usize) {
+        self.db = db;
+        self.info.db.store(db, Ordering::Relaxed);
+    }
+
+    /// Switch the reply protocol (HELLO).
+    pub fn set_protocol(&mut self, p: Protocol) {
+        self.protocol = p;
+        self.info.resp.store(if p == Protocol::Resp3 { 3 } else { 2 }, Ordering::Relaxed);
+    }
+}
+
+/// Every connected client, by id.
+#[derive(Default)]
+pub struct Clients {
+    next_id: AtomicU64,
+    by_id: Mutex<BTreeMap<u64, Arc<ClientInfo>>>,
+}
+
+impl Clients {
+    /// Register a new connection; ids start at 1 and are never reused.
+    pub fn register(&self, addr: SocketAddr, laddr: SocketAddr) -> Arc<ClientInfo> {
+        // Relaxed: ids need only be distinct.
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let info = Arc::new(ClientInfo {
+            id,
+            addr,
+            laddr,
+            created: Instant::now(),
+            db: AtomicUsize::new(0),
+            resp: AtomicU8::new(2),
+            last_interaction_ms: AtomicU64::new(0),
+            last_cmd: Mutex::new("NULL"),
+            name: Mutex::new(None),
+            lib_name: Mutex::new(None),
+            lib_ver: Mutex::new(None),
+            commands_processed: AtomicU64::new(0),
+        });
+        self.by_id.lock().insert(id, info.clone());
+        info
+    }
+
+    pub fn unregister(&self, id: u64) {
+        self.by_id.lock().remove(&id);
+    }
+
+    /// A snapshot of every client, by ascending id.
+    pub fn list(&self) -> Vec<Arc<ClientInfo>> {
+        self.by_id.lock().values().cloned().collect()
+    }
+
+    pub fn count(&self) -> usize {
+        self.by_id.lock().len()
+    }
+}

@@ -1,0 +1,65 @@
+//! Active expiry: a thread of its own that removes keys whose time has
+//! come even if nobody reads them, `hz` times a second.
+//!
+//! Like Redis's active expire cycle, each cycle stops after a time budget
+//! (a quarter of the period) so it never hogs a core; unlike Redis, it runs
+//! beside the workers instead of inside the event loop, so clients are not
+//! stalled while it works: it takes only per-key locks, one key at a time,
+//! plus the gate's shared side, so it never interleaves with a multi-key
+//! command.
+
+use super::Shared;
+use crate::keyspace::{now_ms, Keyspace};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Keys removed per batch before the budget is checked again.
+const BATCH: usize = 64;
+
+pub struct ExpiryThread {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ExpiryThread {
+    pub fn stop(mut self) {
+        // Relaxed: the flag carries no data; the unpark wakes the thread.
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            t.thread().unpark();
+            let _ = t.join();
+        }
+    }
+}
+
+pub fn start<K: Keyspace>(shared: Arc<Shared<K>>) -> ExpiryThread {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let period = Duration::from_micros(1_000_000 / shared.config.hz.max(1) as u64);
+    let thread = std::thread::Builder::new()
+        .name("convoy-expire".into())
+        .spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                let start = Instant::now();
+                let budget = period / 4;
+                'cycle: for db in shared.dbs.iter() {
+                    loop {
+                        let removed = {
+                            let _gate = shared.gate.shared();
+                            db.expire_due(now_ms(), BATCH)
+                        };
+                        if removed < BATCH {
+                            break;
+                        }
+                        if start.elapsed() >= budget {
+                            break 'cycle;
+                        }
+                    }
+                }
+                std::thread::park_timeout(period.saturating_sub(start.elapsed()));
+            }
+        })
+        .expect("spawn expiry thread");
+    ExpiryThread { stop, thread: Some(thread) }
+}

@@ -1,0 +1,216 @@
+//! The server: sockets, connections and the state every command shares.
+//!
+//! [`run`] (the binary) and [`spawn`] (tests, benchmarks) both build a
+//! [`Shared`] for the chosen backend, start the active-expiry thread, and
+//! accept connections on a tokio multi-thread runtime, one task per
+//! connection (see [`connection`]). Shutdown (SIGINT, SIGTERM, or
+//! [`ServerHandle::stop`]) stops accepting, lets each connection finish the
+//! batch it is executing, waits for every connection task to end, then
+//! stops the expiry thread.
+
+pub mod clients;
+pub mod connection;
+mod expire;
+
+use crate::cmd::CommandTable;
+use crate::config::Config;
+use crate::keyspace::gate::Gate;
+use crate::keyspace::{Db, Keyspace};
+use crate::resp::Protocol;
+pub use clients::{ClientInfo, ClientState, Clients};
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+
+/// Server-wide counters (INFO stats).
+#[derive(Default)]
+pub struct Stats {
+    pub total_connections_received: AtomicU64,
+    /// Commands run by clients that have since disconnected; add the live
+    /// clients' own counters for the total ([`Shared::total_commands_processed`]).
+    pub commands_of_closed_clients: AtomicU64,
+    pub rejected_connections: AtomicU64,
+}
+
+/// What every connection and command shares.
+pub struct Shared<K> {
+    pub config: Config,
+    pub backend_name: &'static str,
+    pub dbs: Box<[Db<K>]>,
+    pub gate: Gate,
+    pub commands: CommandTable<K>,
+    pub clients: Clients,
+    pub stats: Stats,
+    pub started: Instant,
+    /// The address the listener is bound to.
+    pub local_addr: SocketAddr,
+    /// Set to `true` to begin shutdown.
+    pub shutdown: watch::Sender<bool>,
+}
+
+impl<K: Keyspace> Shared<K> {
+    fn new(config: Config, local_addr: SocketAddr) -> Self {
+        Shared {
+            backend_name: K::NAME,
+            dbs: (0..config.databases.max(1)).map(|_| Db::new()).collect(),
+            gate: Gate::new(),
+            commands: CommandTable::new(),
+            clients: Clients::default(),
+            stats: Stats::default(),
+            started: Instant::now(),
+            local_addr,
+            shutdown: watch::channel(false).0,
+            config,
+        }
+    }
+
+    /// Commands processed since start, by every client past and present.
+    pub fn total_commands_processed(&self) -> u64 {
+        let live: u64 = self.clients.list().iter().map(|c| c.commands_processed.load(std::sync::atomic::Ordering::Relaxed)).sum();
+        live + self.stats.commands_of_closed_clients.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The protocol new connections start with.
+    pub fn default_protocol(&self) -> Protocol {
+        Protocol::Resp2
+    }
+}
+
+/// A server running on its own runtime thread, stopped by [`stop`](Self::stop)
+/// or on drop.
+pub struct ServerHandle {
+    pub addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ServerHandle {
+    /// Stop the server and wait until every connection has closed.
+    pub fn stop(mut self) {
+        self.stop_inner();
+    }
+
+    fn stop_inner(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        self.stop_inner();
+    }
+}
+
+/// Start a server in the background (its own runtime, on its own thread)
+/// and return once it is listening. `config.port` 0 picks a free port.
+pub fn spawn(config: Config) -> std::io::Result<ServerHandle> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let thread = std::thread::Builder::new().name("convoy-server".into()).spawn(move || {
+        let runtime = match build_runtime(&config) {
+            Ok(r) => r,
+            Err(e) => return drop(tx.send(Err(e))),
+        };
+        runtime.block_on(async move {
+            let backend = config.backend.name();
+            crate::with_backend!(backend, K => {
+                match bind::<K>(config).await {
+                    Ok((listener, shared)) => {
+                        let _ = tx.send(Ok((shared.local_addr, shared.shutdown.clone())));
+                        serve(listener, shared).await;
+                    }
+                    Err(e) => drop(tx.send(Err(e))),
+                }
+            }, _ => unreachable!("clap only accepts known backends"))
+        });
+    })?;
+    let (addr, shutdown) = rx.recv().map_err(|_| std::io::Error::other("server thread died"))??;
+    Ok(ServerHandle { addr, shutdown, thread: Some(thread) })
+}
+
+/// Run a server in the foreground until SIGINT or SIGTERM.
+pub fn run(config: Config) -> std::io::Result<()> {
+    let runtime = build_runtime(&config)?;
+    runtime.block_on(async move {
+        let backend = config.backend.name();
+        crate::with_backend!(backend, K => {
+            let (listener, shared) = bind::<K>(config).await?;
+            eprintln!(
+                "convoy {} listening on {} (backend {}, {} threads, {} databases)",
+                env!("CARGO_PKG_VERSION"), shared.local_addr, K::NAME,
+                shared.config.worker_threads(), shared.dbs.len()
+            );
+            let shutdown = shared.shutdown.clone();
+            tokio::spawn(async move {
+                wait_for_signal().await;
+                eprintln!("convoy: signal received, shutting down");
+                let _ = shutdown.send(true);
+            });
+            serve(listener, shared).await;
+            eprintln!("convoy: bye");
+            Ok(())
+        }, _ => unreachable!("clap only accepts known backends"))
+    })
+}
+
+fn build_runtime(config: &Config) -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.worker_threads())
+        .thread_name("convoy-worker")
+        .enable_all()
+        .build()
+}
+
+async fn bind<K: Keyspace>(config: Config) -> std::io::Result<(TcpListener, Arc<Shared<K>>)> {
+    let listener = TcpListener::bind((config.bind.as_str(), config.port)).await?;
+    let addr = listener.local_addr()?;
+    Ok((listener, Arc::new(Shared::new(config, addr))))
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+/// Accept connections until shutdown, then wait for them all to end.
+async fn serve<K: Keyspace>(listener: TcpListener, shared: Arc<Shared<K>>) {
+    let expiry = expire::start(shared.clone());
+    let mut shutdown = shared.shutdown.subscribe();
+    // Each connection task holds a clone of `alive`; when all are dropped,
+    // `all_done` yields None: every connection has finished.
+    let (alive, mut all_done) = mpsc::channel::<()>(1);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((socket, peer)) => {
+                    let shared = shared.clone();
+                    let alive = alive.clone();
+                    tokio::spawn(async move {
+                        connection::handle(socket, peer, shared).await;
+                        drop(alive);
+                    });
+                }
+                Err(e) => {
+                    // Out of descriptors and the like: back off briefly
+                    // instead of spinning.
+                    eprintln!("convoy: accept failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+            },
+            _ = shutdown.wait_for(|stop| *stop) => break,
+        }
+    }
+    drop(listener);
+    drop(alive);
+    let _ = all_done.recv().await;
+    expiry.stop();
+}
