@@ -1,0 +1,183 @@
+//! Shared test harness: start a real convoy server per backend on an
+//! ephemeral loopback port, and talk to it with the `redis` crate or raw
+//! RESP bytes.
+#![allow(dead_code)]
+
+use convoy::config::{Backend, Config};
+use convoy::server::{spawn, ServerHandle};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+/// Every backend, or those named in `CONVOY_BACKENDS` (comma-separated), for
+/// running one backend's suite while debugging.
+pub fn backends() -> Vec<Backend> {
+    use clap::ValueEnum;
+    let all: Vec<Backend> = Backend::value_variants().to_vec();
+    match std::env::var("CONVOY_BACKENDS") {
+        Ok(list) if !list.is_empty() => all.into_iter().filter(|b| list.split(',').any(|n| n == b.name())).collect(),
+        _ => all,
+    }
+}
+
+/// A server for one test, stopped when dropped.
+pub struct TestServer {
+    pub handle: Option<ServerHandle>,
+    pub addr: SocketAddr,
+    pub backend: Backend,
+}
+
+impl TestServer {
+    pub fn start(backend: Backend) -> TestServer {
+        Self::start_with(backend, |_| {})
+    }
+
+    /// Start with a tweaked configuration (threads, databases, hz ...).
+    pub fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let mut config = Config::default_for_tests();
+        config.backend = backend;
+        config.threads = Some(2);
+        tweak(&mut config);
+        let handle = spawn(config).expect("server starts");
+        TestServer { addr: handle.addr, handle: Some(handle), backend }
+    }
+
+    /// A synchronous client from the `redis` crate.
+    pub fn client(&self) -> redis::Connection {
+        let client = redis::Client::open(format!("redis://{}/", self.addr)).expect("client");
+        client.get_connection().expect("connect")
+    }
+
+    /// A raw socket client.
+    pub fn raw(&self) -> Raw {
+        Raw::connect(self.addr)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            h.stop();
+        }
+    }
+}
+
+/// Run `f` against a fresh server of every backend. The backend's name is
+/// passed along for assertion messages.
+pub fn with_each_backend(mut f: impl FnMut(&TestServer, &str)) {
+    for b in backends() {
+        let server = TestServer::start(b);
+        f(&server, b.name());
+    }
+}
+
+/// A client speaking raw RESP over a socket, reading replies back as the
+/// exact bytes the server sent.
+pub struct Raw {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Raw {
+    pub fn connect(addr: SocketAddr) -> Raw {
+        let s = TcpStream::connect(addr).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.set_nodelay(true).unwrap();
+        Raw { writer: s.try_clone().unwrap(), reader: BufReader::new(s) }
+    }
+
+    /// Send bytes as they are.
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("write");
+    }
+
+    /// Send a command as a multibulk frame.
+    pub fn send_cmd(&mut self, args: &[&[u8]]) {
+        self.send(&encode_cmd(args));
+    }
+
+    /// Send a command and return its reply's exact bytes.
+    pub fn cmd(&mut self, args: &[&str]) -> String {
+        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        self.send_cmd(&args);
+        self.reply()
+    }
+
+    /// Read one complete reply (any RESP2 or RESP3 type) and return its
+    /// exact bytes as text.
+    pub fn reply(&mut self) -> String {
+        let mut out = Vec::new();
+        self.read_one(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    fn line(&mut self, out: &mut Vec<u8>) -> Vec<u8> {
+        let mut line = Vec::new();
+        self.reader.read_until(b'\n', &mut line).expect("read line");
+        assert!(line.ends_with(b"\r\n"), "connection closed or bad line: {:?}", String::from_utf8_lossy(&line));
+        out.extend_from_slice(&line);
+        line.truncate(line.len() - 2);
+        line
+    }
+
+    fn read_one(&mut self, out: &mut Vec<u8>) {
+        let line = self.line(out);
+        let n = || -> i64 { std::str::from_utf8(&line[1..]).unwrap().parse().unwrap() };
+        match line[0] {
+            b'+' | b'-' | b':' | b',' | b'#' | b'_' | b'(' => {}
+            b'$' | b'=' | b'!' => {
+                let len = n();
+                if len >= 0 {
+                    let mut body = vec![0; len as usize + 2];
+                    self.reader.read_exact(&mut body).expect("read bulk");
+                    out.extend_from_slice(&body);
+                }
+            }
+            b'*' | b'~' | b'>' => {
+                for _ in 0..n().max(0) {
+                    self.read_one(out);
+                }
+            }
+            b'%' => {
+                for _ in 0..2 * n() {
+                    self.read_one(out);
+                }
+            }
+            other => panic!("unexpected reply type {:?}", other as char),
+        }
+    }
+
+    /// Whether the server closed the connection (reads EOF within 5 s).
+    pub fn is_closed(&mut self) -> bool {
+        let mut buf = [0u8; 1];
+        self.reader.get_ref().set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        matches!(self.reader.read(&mut buf), Ok(0) | Err(_))
+    }
+}
+
+/// A command as a RESP multibulk frame.
+pub fn encode_cmd(args: &[&[u8]]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// Wait until `cond` holds, polling every 20 ms, up to `timeout`. For
+/// effects that happen on the server's own clock (active expiry); returns
+/// whether it held.
+pub fn eventually(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if cond() {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
