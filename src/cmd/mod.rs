@@ -17,6 +17,8 @@
 //! that *stores* an argument must copy it first ([`owned`]), or the stored
 //! value would pin the whole buffer.
 
+pub mod client;
+pub mod config;
 pub mod connection;
 pub mod keys;
 pub mod server;
@@ -126,6 +128,8 @@ impl<K: Keyspace> CommandTable<K> {
         let mut t = CommandTable { by_name: HashMap::with_hasher(Hasher::new()) };
         connection::register(&mut t);
         server::register(&mut t);
+        client::register(&mut t);
+        config::register(&mut t);
         strings::register(&mut t);
         keys::register(&mut t);
         t

@@ -1,22 +1,612 @@
-//! Server commands: DBSIZE FLUSHDB FLUSHALL TIME INFO CONFIG COMMAND CLIENT.
+//! Server commands: DBSIZE FLUSHDB FLUSHALL TIME INFO COMMAND, and the
+//! helpers that container commands (CONFIG, CLIENT, COMMAND) share.
+//!
+//! INFO and COMMAND only read what the rest of the server already keeps:
+//! INFO sums per-client and per-database counters when asked (nothing on
+//! the per-command path is shared), and COMMAND renders the
+//! [`CommandTable`], so the table is the single source of every command's
+//! arity, flags and key positions.
 
-use super::{CommandTable, Ctx};
-use crate::keyspace::Keyspace;
+use super::{err, is, wrong_arity, Access, CmdResult, CommandSpec, CommandTable, Ctx, Subcommand};
+use crate::keyspace::{glob, Keyspace};
 use crate::resp::Reply;
+use crate::server::Shared;
+use bytes::Bytes;
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
+use std::sync::OnceLock;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The Redis version convoy reports (HELLO, INFO): the command set and
 /// replies it follows.
 pub const REDIS_VERSION: &str = "7.2.4";
 
-pub fn register<K: Keyspace>(_t: &mut CommandTable<K>) {}
+const COMMAND_SUBCOMMANDS: &[Subcommand] = &[
+    Subcommand { name: "command|count", arity: 2, flags: &["loading", "stale"], summary: "Returns a count of commands." },
+    Subcommand { name: "command|docs", arity: -2, flags: &["loading", "stale"], summary: "Returns documentary information about one, multiple or all commands." },
+    Subcommand { name: "command|getkeys", arity: -4, flags: &["loading", "stale"], summary: "Extracts the key names from an arbitrary command." },
+    Subcommand { name: "command|help", arity: 2, flags: &["loading", "stale"], summary: "Returns helpful text about the different subcommands." },
+    Subcommand { name: "command|info", arity: -2, flags: &["loading", "stale"], summary: "Returns information about one, multiple or all commands." },
+    Subcommand { name: "command|list", arity: -2, flags: &["loading", "stale"], summary: "Returns a list of command names." },
+];
+
+pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
+    let server = |name, arity, flags, summary, handler| CommandSpec {
+        name,
+        arity,
+        flags,
+        keys: (0, 0, 0),
+        access: Access::None,
+        group: "server",
+        summary,
+        since: "1.0.0",
+        subcommands: &[],
+        handler,
+    };
+    t.add(server("dbsize", 1, &["readonly", "fast"], "Returns the number of keys in the database.", dbsize::<K>));
+    t.add(CommandSpec { access: Access::Exclusive, ..server("flushdb", -1, &["write"], "Removes all keys from the current database.", flushdb::<K>) });
+    t.add(CommandSpec { access: Access::Exclusive, ..server("flushall", -1, &["write"], "Removes all keys from all databases.", flushall::<K>) });
+    t.add(CommandSpec { since: "2.6.0", ..server("time", 1, &["loading", "stale", "fast"], "Returns the server time.", time::<K>) });
+    t.add(server("info", -1, &["loading", "stale"], "Returns information and statistics about the server.", info::<K>));
+    t.add(CommandSpec {
+        since: "2.8.13",
+        subcommands: COMMAND_SUBCOMMANDS,
+        ..server("command", -1, &["loading", "stale"], "Returns detailed information about all commands.", command::<K>)
+    });
+}
 
 /// CLIENT SETNAME's rule: no spaces or newlines (Redis: any char from `!` to `~`).
 pub fn validate_client_name(name: &[u8]) -> Result<(), Reply> {
-    if name.iter().any(|&c| !(b'!'..=b'~').contains(&c)) {
+    if !printable(name) {
         return Err(Reply::error("ERR Client names cannot contain spaces, newlines or special characters."));
     }
     Ok(())
 }
 
-#[allow(dead_code)]
-fn _unused<K: Keyspace>(_c: &mut Ctx<'_, K>) {}
+/// Whether every byte is a printable ASCII character other than space,
+/// Redis's rule for client names and library names.
+pub fn printable(s: &[u8]) -> bool {
+    s.iter().all(|c| (b'!'..=b'~').contains(c))
+}
+
+// ---------------------------------------------------------------------------
+// Container commands
+// ---------------------------------------------------------------------------
+
+/// The name a request runs under, as CLIENT LIST's `cmd=` and COMMAND show
+/// it: `get`, or `client|list` for a subcommand of a container command.
+pub fn full_name<K>(spec: &CommandSpec<K>, args: &[Bytes]) -> &'static str {
+    args.get(1).and_then(|sub| lookup_subcommand(spec.subcommands, sub)).map_or(spec.name, |s| s.name)
+}
+
+/// The subcommand named `sub` (any case) among `subs`.
+fn lookup_subcommand(subs: &'static [Subcommand], sub: &[u8]) -> Option<&'static Subcommand> {
+    subs.iter().find(|s| s.name.split_once('|').is_some_and(|(_, n)| is(sub, n)))
+}
+
+/// The subcommand a container command's request names (`args[1]`), with
+/// its arity checked: Redis's errors for an unknown subcommand and for a
+/// subcommand's wrong number of arguments.
+pub fn subcommand(container: &str, subs: &'static [Subcommand], args: &[Bytes]) -> Result<&'static Subcommand, Reply> {
+    let Some(sub) = args.get(1).and_then(|name| lookup_subcommand(subs, name)) else {
+        return Err(super::unknown_subcommand(container, args.get(1).map_or(&b""[..], |a| a)));
+    };
+    let argc = args.len() as i64;
+    let arity = sub.arity as i64;
+    let ok = if arity >= 0 { argc == arity } else { argc >= -arity };
+    if !ok {
+        return Err(wrong_arity(sub.name));
+    }
+    Ok(sub)
+}
+
+/// A `<CONTAINER> HELP` reply: a usage line, the given lines, and the HELP
+/// entry Redis appends to every one, each as a status string.
+pub fn help(container: &str, lines: &[&'static str]) -> Reply {
+    let usage = format!("{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", container.to_ascii_uppercase());
+    let mut out = vec![Reply::Status(Cow::Owned(usage))];
+    out.extend(lines.iter().chain(&["HELP", "    Prints this help."]).map(|l| Reply::status(l)));
+    Reply::Array(out)
+}
+
+// ---------------------------------------------------------------------------
+// DBSIZE FLUSHDB FLUSHALL TIME
+// ---------------------------------------------------------------------------
+
+/// # Format
+/// `DBSIZE`: the number of keys in the selected database (keys that have
+/// expired but not yet been removed included, as in Redis).
+fn dbsize<K: Keyspace>(ctx: &mut Ctx<'_, K>, _args: &[Bytes]) -> CmdResult {
+    Ok(Reply::Integer(ctx.db().len() as i64))
+}
+
+/// `ASYNC` or `SYNC`, the only option of FLUSHDB and FLUSHALL. convoy always
+/// flushes synchronously: the exclusive gate is held meanwhile.
+fn flush_option(args: &[Bytes]) -> Result<(), Reply> {
+    match args {
+        [_] => Ok(()),
+        [_, opt] if is(opt, "async") || is(opt, "sync") => Ok(()),
+        _ => Err(Reply::error(err::SYNTAX)),
+    }
+}
+
+/// # Format
+/// `FLUSHDB [ASYNC | SYNC]`
+fn flushdb<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
+    flush_option(args)?;
+    ctx.db().clear(ctx.now);
+    Ok(Reply::OK)
+}
+
+/// # Format
+/// `FLUSHALL [ASYNC | SYNC]`
+fn flushall<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
+    flush_option(args)?;
+    for db in ctx.server.dbs.iter() {
+        db.clear(ctx.now);
+    }
+    Ok(Reply::OK)
+}
+
+/// # Format
+/// `TIME`: `[unix seconds, microseconds]`, both as bulk strings.
+fn time<K: Keyspace>(_ctx: &mut Ctx<'_, K>, _args: &[Bytes]) -> CmdResult {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    Ok(Reply::Array(vec![Reply::bulk_str(&now.as_secs().to_string()), Reply::bulk_str(&now.subsec_micros().to_string())]))
+}
+
+// ---------------------------------------------------------------------------
+// INFO
+// ---------------------------------------------------------------------------
+
+/// The sections convoy writes, in the order Redis writes them. Redis's
+/// `memory`, `cpu`, `commandstats`, `errorstats` and `latencystats` are not
+/// kept yet; asking for them gives nothing, as for any unknown section.
+const INFO_SECTIONS: &[&str] = &["server", "clients", "persistence", "stats", "replication", "cluster", "keyspace"];
+
+/// # Format
+/// `INFO [section [section ...]]`
+///
+/// Sections as `# Server\r\nkey:value\r\n...`, separated by an empty line;
+/// `default`, `all` and `everything` name every section convoy has. A
+/// verbatim string (`txt`) in RESP3, a bulk string in RESP2.
+fn info<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
+    let every = args.len() == 1 || args[1..].iter().any(|a| is(a, "default") || is(a, "all") || is(a, "everything"));
+    let mut out = String::new();
+    for &section in INFO_SECTIONS {
+        if !every && !args[1..].iter().any(|a| is(a, section)) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str("\r\n");
+        }
+        match section {
+            "server" => info_server(ctx.server, &mut out),
+            "clients" => info_clients(ctx.server, &mut out),
+            "persistence" => info_persistence(ctx.server, &mut out),
+            "stats" => info_stats(ctx.server, &mut out),
+            "replication" => info_replication(&mut out),
+            "cluster" => info_cluster(&mut out),
+            "keyspace" => info_keyspace(ctx.server, &mut out),
+            _ => unreachable!("every name in INFO_SECTIONS is handled"),
+        }
+    }
+    Ok(Reply::Verbatim("txt", Bytes::from(out)))
+}
+
+/// One `key:value\r\n` line.
+fn field(out: &mut String, key: &str, value: impl std::fmt::Display) {
+    let _ = write!(out, "{key}:{value}\r\n");
+}
+
+/// A random 40-hex-digit id, fixed for the life of the process (Redis's
+/// `run_id`: tells a restarted server from the one before).
+pub fn run_id() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| rand::random::<[u8; 20]>().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// `os:` as Redis writes it from uname: system, release, machine.
+fn os_name() -> String {
+    let system = match std::env::consts::OS {
+        "linux" => "Linux".to_string(),
+        "macos" => "Darwin".to_string(),
+        other => other.to_string(),
+    };
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").map(|r| r.trim().to_string()).unwrap_or_default();
+    [system, release, std::env::consts::ARCH.to_string()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+fn info_server<K: Keyspace>(s: &Shared<K>, out: &mut String) {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let uptime = s.started.elapsed().as_secs();
+    let hz = s.settings.read().hz;
+    let exe = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default();
+    out.push_str("# Server\r\n");
+    field(out, "redis_version", REDIS_VERSION);
+    field(out, "redis_git_sha1", "00000000");
+    field(out, "redis_git_dirty", 0);
+    field(out, "redis_mode", "standalone");
+    field(out, "os", os_name());
+    field(out, "arch_bits", usize::BITS);
+    field(out, "monotonic_clock", "POSIX clock_gettime");
+    // tokio's reactor (mio) uses epoll on Linux, kqueue on the BSDs.
+    field(out, "multiplexing_api", if cfg!(target_os = "linux") { "epoll" } else { "kqueue" });
+    field(out, "process_id", std::process::id());
+    field(out, "process_supervised", "no");
+    field(out, "run_id", run_id());
+    field(out, "tcp_port", s.local_addr.port());
+    field(out, "server_time_usec", now.as_micros());
+    field(out, "uptime_in_seconds", uptime);
+    field(out, "uptime_in_days", uptime / 86400);
+    field(out, "hz", hz);
+    field(out, "configured_hz", hz);
+    field(out, "executable", exe);
+    field(out, "config_file", "");
+    let _ = write!(out, "listener0:name=tcp,bind={},port={}\r\n", s.config.bind, s.local_addr.port());
+    field(out, "convoy_version", env!("CARGO_PKG_VERSION"));
+    field(out, "convoy_backend", s.backend_name);
+    field(out, "convoy_threads", s.config.worker_threads());
+}
+
+fn info_clients<K: Keyspace>(s: &Shared<K>, out: &mut String) {
+    out.push_str("# Clients\r\n");
+    field(out, "connected_clients", s.clients.count());
+    field(out, "cluster_connections", 0);
+    field(out, "maxclients", s.settings.read().maxclients);
+    // No blocking commands, client tracking or client timeouts yet.
+    field(out, "blocked_clients", 0);
+    field(out, "tracking_clients", 0);
+    field(out, "clients_in_timeout_table", 0);
+    field(out, "total_blocking_keys", 0);
+    field(out, "total_blocking_keys_on_nokey", 0);
+}
+
+fn info_persistence<K: Keyspace>(s: &Shared<K>, out: &mut String) {
+    let started = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs().saturating_sub(s.started.elapsed().as_secs());
+    out.push_str("# Persistence\r\n");
+    field(out, "loading", 0);
+    field(out, "async_loading", 0);
+    field(out, "rdb_bgsave_in_progress", 0);
+    field(out, "rdb_last_save_time", started);
+    field(out, "rdb_last_bgsave_status", "ok");
+    field(out, "aof_enabled", 0);
+    field(out, "aof_rewrite_in_progress", 0);
+    field(out, "aof_rewrite_scheduled", 0);
+    field(out, "aof_last_bgrewrite_status", "ok");
+    field(out, "aof_last_write_status", "ok");
+}
+
+fn info_stats<K: Keyspace>(s: &Shared<K>, out: &mut String) {
+    out.push_str("# Stats\r\n");
+    field(out, "total_connections_received", s.stats.total_connections_received.load(Ordering::Relaxed));
+    field(out, "total_commands_processed", s.total_commands_processed());
+    field(out, "rejected_connections", s.stats.rejected_connections.load(Ordering::Relaxed));
+    field(out, "expired_keys", s.expired_keys());
+    // No eviction and no pub/sub yet; hits and misses are not counted yet.
+    field(out, "evicted_keys", 0);
+    field(out, "keyspace_hits", 0);
+    field(out, "keyspace_misses", 0);
+    field(out, "pubsub_channels", 0);
+    field(out, "pubsub_patterns", 0);
+    field(out, "pubsub_shardchannels", 0);
+}
+
+fn info_replication(out: &mut String) {
+    out.push_str("# Replication\r\n");
+    field(out, "role", "master");
+    field(out, "connected_slaves", 0);
+    field(out, "master_failover_state", "no-failover");
+    field(out, "master_replid", run_id());
+    field(out, "master_replid2", "0000000000000000000000000000000000000000");
+    field(out, "master_repl_offset", 0);
+    field(out, "second_repl_offset", -1);
+    field(out, "repl_backlog_active", 0);
+    field(out, "repl_backlog_size", 1048576);
+    field(out, "repl_backlog_first_byte_offset", 0);
+    field(out, "repl_backlog_histlen", 0);
+}
+
+fn info_cluster(out: &mut String) {
+    out.push_str("# Cluster\r\n");
+    field(out, "cluster_enabled", 0);
+}
+
+fn info_keyspace<K: Keyspace>(s: &Shared<K>, out: &mut String) {
+    out.push_str("# Keyspace\r\n");
+    for (i, db) in s.dbs.iter().enumerate() {
+        let keys = db.len();
+        if keys > 0 {
+            let _ = write!(out, "db{i}:keys={keys},expires={},avg_ttl=0\r\n", db.expires_count());
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// COMMAND
+// ---------------------------------------------------------------------------
+
+/// # Format
+/// ```text
+/// COMMAND
+/// COMMAND COUNT
+/// COMMAND INFO [command-name ...]
+/// COMMAND DOCS [command-name ...]
+/// COMMAND LIST [FILTERBY MODULE module | ACLCAT category | PATTERN pattern]
+/// COMMAND GETKEYS command [arg ...]
+/// COMMAND HELP
+/// ```
+fn command<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
+    let table = &ctx.server.commands;
+    if args.len() == 1 {
+        return Ok(Reply::Array(sorted(table).into_iter().map(command_info).collect()));
+    }
+    let sub = subcommand("command", COMMAND_SUBCOMMANDS, args)?;
+    match sub.name {
+        "command|count" => Ok(Reply::Integer(table.len() as i64)),
+        "command|info" => {
+            if args.len() == 2 {
+                return Ok(Reply::Array(sorted(table).into_iter().map(command_info).collect()));
+            }
+            Ok(Reply::Array(args[2..].iter().map(|name| lookup(table, name).map_or(Reply::Null, |c| c.info())).collect()))
+        }
+        "command|docs" => {
+            let found: Vec<Described<'_, K>> =
+                if args.len() == 2 { sorted(table).into_iter().map(Described::Command).collect() } else { args[2..].iter().filter_map(|n| lookup(table, n)).collect() };
+            Ok(Reply::Map(found.into_iter().map(|c| (Reply::bulk_str(c.name()), c.docs())).collect()))
+        }
+        "command|list" => command_list(table, args),
+        "command|getkeys" => command_getkeys(table, &args[2..]),
+        "command|help" => Ok(help(
+            "command",
+            &[
+                "(no subcommand)",
+                "    Return details about all Redis commands.",
+                "COUNT",
+                "    Return the total number of commands in this Redis server.",
+                "LIST",
+                "    Return a list of all commands in this Redis server.",
+                "INFO [<command-name> ...]",
+                "    Return details about multiple Redis commands.",
+                "    If no command names are given, documentation details for all",
+                "    commands are returned.",
+                "DOCS [<command-name> ...]",
+                "    Return documentation details about multiple Redis commands.",
+                "    If no command names are given, documentation details for all",
+                "    commands are returned.",
+                "GETKEYS <full-command>",
+                "    Return the keys from a full Redis command.",
+            ],
+        )),
+        _ => unreachable!("every COMMAND subcommand is handled"),
+    }
+}
+
+/// Every command, by name (the table itself has no order).
+fn sorted<K: Keyspace>(table: &CommandTable<K>) -> Vec<&CommandSpec<K>> {
+    let mut all: Vec<_> = table.iter().collect();
+    all.sort_by_key(|c| c.name);
+    all
+}
+
+/// A command or a subcommand, found by COMMAND INFO/DOCS.
+enum Described<'a, K> {
+    Command(&'a CommandSpec<K>),
+    Sub(&'a CommandSpec<K>, &'static Subcommand),
+}
+
+impl<K> Described<'_, K> {
+    fn name(&self) -> &'static str {
+        match self {
+            Described::Command(c) => c.name,
+            Described::Sub(_, s) => s.name,
+        }
+    }
+
+    fn info(&self) -> Reply {
+        match self {
+            Described::Command(c) => command_info(c),
+            Described::Sub(c, s) => subcommand_info(c, s),
+        }
+    }
+
+    fn docs(&self) -> Reply {
+        match self {
+            Described::Command(c) => command_docs(c),
+            Described::Sub(c, s) => subcommand_docs(c, s),
+        }
+    }
+}
+
+/// `get`, or `config|get` for a subcommand, in any case.
+fn lookup<'a, K: Keyspace>(table: &'a CommandTable<K>, name: &[u8]) -> Option<Described<'a, K>> {
+    match name.iter().position(|&b| b == b'|') {
+        None => table.get(name).map(Described::Command),
+        Some(bar) => {
+            let parent = table.get(&name[..bar])?;
+            lookup_subcommand(parent.subcommands, &name[bar + 1..]).map(|s| Described::Sub(parent, s))
+        }
+    }
+}
+
+/// A set of status strings, as Redis replies with flags and categories.
+fn status_set(items: &[&'static str]) -> Reply {
+    Reply::Set(items.iter().map(|s| Reply::status(s)).collect())
+}
+
+/// ACL categories, derived from the flags and the group: the table has no
+/// category field, so Redis's few per-command extras (FLUSHDB's
+/// `@dangerous`, DBSIZE's `@keyspace`) are not reported. Listed in Redis's
+/// category order.
+fn acl_categories(flags: &[&str], group: &str) -> Vec<&'static str> {
+    let has = |f: &str| flags.contains(&f);
+    [
+        ("@keyspace", group == "generic"),
+        ("@read", has("readonly")),
+        ("@write", has("write")),
+        ("@set", group == "set"),
+        ("@sortedset", group == "sorted-set"),
+        ("@list", group == "list"),
+        ("@hash", group == "hash"),
+        ("@string", group == "string"),
+        ("@bitmap", group == "bitmap"),
+        ("@hyperloglog", group == "hyperloglog"),
+        ("@geo", group == "geo"),
+        ("@stream", group == "stream"),
+        ("@pubsub", group == "pubsub" || has("pubsub")),
+        ("@admin", has("admin")),
+        ("@fast", has("fast")),
+        ("@slow", !has("fast")),
+        ("@blocking", has("blocking")),
+        ("@dangerous", has("admin")),
+        ("@connection", group == "connection"),
+        ("@transaction", group == "transactions"),
+        ("@scripting", group == "scripting"),
+    ]
+    .into_iter()
+    .filter_map(|(cat, yes)| yes.then_some(cat))
+    .collect()
+}
+
+/// Redis 7's key specs, derived from the legacy (first, last, step) range:
+/// one spec, found by index, for commands with keys.
+fn key_specs<K>(c: &CommandSpec<K>) -> Reply {
+    let (first, last, step) = c.keys;
+    if first <= 0 {
+        return Reply::Array(vec![]);
+    }
+    let flags: &[&'static str] = if c.flags.contains(&"readonly") {
+        &["RO", "access"]
+    } else if c.flags.contains(&"write") {
+        &["RW", "update"]
+    } else {
+        &[]
+    };
+    let map = |pairs: Vec<(&str, Reply)>| Reply::Map(pairs.into_iter().map(|(k, v)| (Reply::bulk_str(k), v)).collect());
+    let lastkey = if last < 0 { last } else { last - first };
+    Reply::Array(vec![map(vec![
+        ("flags", status_set(flags)),
+        ("begin_search", map(vec![("type", Reply::bulk_str("index")), ("spec", map(vec![("index", Reply::Integer(first as i64))]))])),
+        (
+            "find_keys",
+            map(vec![
+                ("type", Reply::bulk_str("range")),
+                ("spec", map(vec![("lastkey", Reply::Integer(lastkey as i64)), ("keystep", Reply::Integer(step as i64)), ("limit", Reply::Integer(0))])),
+            ]),
+        ),
+    ])])
+}
+
+/// One COMMAND INFO entry: name, arity, flags, first key, last key, step,
+/// ACL categories, tips, key specs, subcommands.
+fn command_info<K>(c: &CommandSpec<K>) -> Reply {
+    Reply::Array(vec![
+        Reply::bulk_str(c.name),
+        Reply::Integer(c.arity as i64),
+        status_set(c.flags),
+        Reply::Integer(c.keys.0 as i64),
+        Reply::Integer(c.keys.1 as i64),
+        Reply::Integer(c.keys.2 as i64),
+        status_set(&acl_categories(c.flags, c.group)),
+        Reply::Set(vec![]),
+        key_specs(c),
+        Reply::Array(c.subcommands.iter().map(|s| subcommand_info(c, s)).collect()),
+    ])
+}
+
+fn subcommand_info<K>(parent: &CommandSpec<K>, s: &Subcommand) -> Reply {
+    Reply::Array(vec![
+        Reply::bulk_str(s.name),
+        Reply::Integer(s.arity as i64),
+        status_set(s.flags),
+        Reply::Integer(0),
+        Reply::Integer(0),
+        Reply::Integer(0),
+        status_set(&acl_categories(s.flags, parent.group)),
+        Reply::Set(vec![]),
+        Reply::Array(vec![]),
+        Reply::Array(vec![]),
+    ])
+}
+
+/// One COMMAND DOCS entry: summary, since, group, and the subcommands'
+/// docs (the table keeps no complexity or argument descriptions).
+fn command_docs<K>(c: &CommandSpec<K>) -> Reply {
+    let mut doc = vec![
+        (Reply::bulk_str("summary"), Reply::bulk_str(c.summary)),
+        (Reply::bulk_str("since"), Reply::bulk_str(c.since)),
+        (Reply::bulk_str("group"), Reply::bulk_str(c.group)),
+    ];
+    if !c.subcommands.is_empty() {
+        let subs = c.subcommands.iter().map(|s| (Reply::bulk_str(s.name), subcommand_docs(c, s))).collect();
+        doc.push((Reply::bulk_str("subcommands"), Reply::Map(subs)));
+    }
+    Reply::Map(doc)
+}
+
+fn subcommand_docs<K>(parent: &CommandSpec<K>, s: &Subcommand) -> Reply {
+    Reply::Map(vec![(Reply::bulk_str("summary"), Reply::bulk_str(s.summary)), (Reply::bulk_str("group"), Reply::bulk_str(parent.group))])
+}
+
+/// `COMMAND LIST`: every command name, each container followed by its
+/// subcommands' full names (`config|get`), as Redis 7 lists them.
+fn command_list<K: Keyspace>(table: &CommandTable<K>, args: &[Bytes]) -> CmdResult {
+    enum Filter<'a> {
+        All,
+        Module,
+        AclCat(&'a [u8]),
+        Pattern(&'a [u8]),
+    }
+    let filter = match args {
+        [_, _] => Filter::All,
+        [_, _, by, kind, value] if is(by, "filterby") => {
+            if is(kind, "module") {
+                Filter::Module
+            } else if is(kind, "aclcat") {
+                Filter::AclCat(value)
+            } else if is(kind, "pattern") {
+                Filter::Pattern(value)
+            } else {
+                return Err(Reply::error(err::SYNTAX));
+            }
+        }
+        _ => return Err(Reply::error(err::SYNTAX)),
+    };
+    let keep = |name: &str, flags: &[&str], group: &str| match filter {
+        Filter::All => true,
+        Filter::Module => false,
+        Filter::AclCat(cat) => acl_categories(flags, group).iter().any(|c| c.as_bytes()[1..].eq_ignore_ascii_case(cat)),
+        Filter::Pattern(p) => glob::matches(p, name.as_bytes(), true),
+    };
+    let mut names = Vec::new();
+    for c in sorted(table) {
+        if keep(c.name, c.flags, c.group) {
+            names.push(Reply::bulk_str(c.name));
+        }
+        for s in c.subcommands {
+            if keep(s.name, s.flags, c.group) {
+                names.push(Reply::bulk_str(s.name));
+            }
+        }
+    }
+    Ok(Reply::Array(names))
+}
+
+/// `COMMAND GETKEYS command arg ...`: the keys the command would touch,
+/// from its (first, last, step) range.
+fn command_getkeys<K: Keyspace>(table: &CommandTable<K>, cmd: &[Bytes]) -> CmdResult {
+    let Some(spec) = table.get(&cmd[0]) else {
+        return Err(Reply::error("ERR Invalid command specified"));
+    };
+    if !spec.arity_ok(cmd.len()) {
+        return Err(Reply::error("ERR Invalid number of arguments specified for command"));
+    }
+    let (first, last, step) = spec.keys;
+    if first <= 0 {
+        return Err(Reply::error("ERR The command has no key arguments"));
+    }
+    let last = if last < 0 { cmd.len() as i64 + last as i64 } else { last as i64 };
+    let keys = (first as i64..=last.min(cmd.len() as i64 - 1)).step_by(step.max(1) as usize).map(|i| Reply::Bulk(cmd[i as usize].clone()));
+    Ok(Reply::Array(keys.collect()))
+}

@@ -18,6 +18,8 @@ pub struct ClientInfo {
     pub id: u64,
     pub addr: SocketAddr,
     pub laddr: SocketAddr,
+    /// The socket's file descriptor (CLIENT LIST's `fd=`).
+    pub fd: i32,
     pub created: Instant,
     pub db: AtomicUsize,
     /// 2 or 3.
@@ -78,13 +80,14 @@ pub struct Clients {
 
 impl Clients {
     /// Register a new connection; ids start at 1 and are never reused.
-    pub fn register(&self, addr: SocketAddr, laddr: SocketAddr) -> Arc<ClientInfo> {
+    pub fn register(&self, addr: SocketAddr, laddr: SocketAddr, fd: i32) -> Arc<ClientInfo> {
         // Relaxed: ids need only be distinct.
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let info = Arc::new(ClientInfo {
             id,
             addr,
             laddr,
+            fd,
             created: Instant::now(),
             db: AtomicUsize::new(0),
             resp: AtomicU8::new(2),

@@ -33,7 +33,7 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
     let _ = socket.set_nodelay(true);
     let laddr = socket.local_addr().unwrap_or(shared.local_addr);
     shared.stats.total_connections_received.fetch_add(1, Ordering::Relaxed);
-    let info = shared.clients.register(peer, laddr);
+    let info = shared.clients.register(peer, laddr, std::os::fd::AsRawFd::as_raw_fd(&socket));
     let mut client = ClientState { info, db: 0, protocol: shared.default_protocol(), close_after_reply: false };
     let mut shutdown = shared.shutdown.subscribe();
     let mut input = BytesMut::with_capacity(BUF_SIZE);
@@ -84,7 +84,8 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
             client.info.last_interaction_ms.store(client.info.created.elapsed().as_millis() as u64, Ordering::Relaxed);
             if let Some(args) = last_cmd {
                 if let Some(spec) = shared.commands.get(&args[0]) {
-                    *client.info.last_cmd.lock() = spec.name;
+                    // `client|list` for a subcommand, as Redis shows it.
+                    *client.info.last_cmd.lock() = cmd::server::full_name(spec, &args);
                 }
             }
         }

@@ -19,7 +19,8 @@ use crate::keyspace::{Db, Keyspace};
 use crate::resp::Protocol;
 pub use clients::{ClientInfo, ClientState, Clients};
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicU64;
+use parking_lot::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::net::TcpListener;
@@ -33,6 +34,42 @@ pub struct Stats {
     /// clients' own counters for the total ([`Shared::total_commands_processed`]).
     pub commands_of_closed_clients: AtomicU64,
     pub rejected_connections: AtomicU64,
+    /// CONFIG RESETSTAT's baselines: what the derived totals read at the
+    /// last reset (the live figures are summed from per-client and per-db
+    /// counters, which are never zeroed).
+    pub commands_at_reset: AtomicU64,
+    pub expired_keys_at_reset: AtomicU64,
+}
+
+/// The parameters CONFIG SET may change while the server runs; everything
+/// else is fixed at startup in [`Config`]. Several are stored and reported
+/// but not yet acted on (see `cmd::config`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub hz: u32,
+    pub maxclients: u64,
+    /// Idle seconds before a client is closed (0: never).
+    pub timeout: u64,
+    /// Bytes (0: no limit).
+    pub maxmemory: u64,
+    pub maxmemory_policy: &'static str,
+    pub appendfsync: &'static str,
+    /// RDB snapshot points, `"seconds changes ..."`; empty: none.
+    pub save: String,
+}
+
+impl Settings {
+    fn from_config(config: &Config) -> Settings {
+        Settings {
+            hz: config.hz,
+            maxclients: 10000,
+            timeout: 0,
+            maxmemory: 0,
+            maxmemory_policy: "noeviction",
+            appendfsync: "everysec",
+            save: String::new(),
+        }
+    }
 }
 
 /// What every connection and command shares.
@@ -44,6 +81,9 @@ pub struct Shared<K> {
     pub commands: CommandTable<K>,
     pub clients: Clients,
     pub stats: Stats,
+    /// Run-time parameters (CONFIG GET/SET). Read rarely (INFO, CONFIG,
+    /// once per expiry cycle), so one lock is enough.
+    pub settings: RwLock<Settings>,
     pub started: Instant,
     /// The address the listener is bound to.
     pub local_addr: SocketAddr,
@@ -60,6 +100,7 @@ impl<K: Keyspace> Shared<K> {
             commands: CommandTable::new(),
             clients: Clients::default(),
             stats: Stats::default(),
+            settings: RwLock::new(Settings::from_config(&config)),
             started: Instant::now(),
             local_addr,
             shutdown: watch::channel(false).0,
@@ -67,10 +108,31 @@ impl<K: Keyspace> Shared<K> {
         }
     }
 
-    /// Commands processed since start, by every client past and present.
+    /// Commands processed since start (or CONFIG RESETSTAT), by every
+    /// client past and present.
     pub fn total_commands_processed(&self) -> u64 {
-        let live: u64 = self.clients.list().iter().map(|c| c.commands_processed.load(std::sync::atomic::Ordering::Relaxed)).sum();
-        live + self.stats.commands_of_closed_clients.load(std::sync::atomic::Ordering::Relaxed)
+        self.commands_since_start().saturating_sub(self.stats.commands_at_reset.load(Ordering::Relaxed))
+    }
+
+    fn commands_since_start(&self) -> u64 {
+        let live: u64 = self.clients.list().iter().map(|c| c.commands_processed.load(Ordering::Relaxed)).sum();
+        live + self.stats.commands_of_closed_clients.load(Ordering::Relaxed)
+    }
+
+    /// Keys removed by expiry in every database since start (or CONFIG
+    /// RESETSTAT).
+    pub fn expired_keys(&self) -> u64 {
+        let all: u64 = self.dbs.iter().map(|db| db.expired_keys()).sum();
+        all.saturating_sub(self.stats.expired_keys_at_reset.load(Ordering::Relaxed))
+    }
+
+    /// CONFIG RESETSTAT: zero the INFO stats counters.
+    pub fn reset_stats(&self) {
+        let expired: u64 = self.dbs.iter().map(|db| db.expired_keys()).sum();
+        self.stats.commands_at_reset.store(self.commands_since_start(), Ordering::Relaxed);
+        self.stats.expired_keys_at_reset.store(expired, Ordering::Relaxed);
+        self.stats.total_connections_received.store(0, Ordering::Relaxed);
+        self.stats.rejected_connections.store(0, Ordering::Relaxed);
     }
 
     /// The protocol new connections start with.
