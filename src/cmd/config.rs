@@ -1,6 +1,6 @@
 //! CONFIG: reading and changing server parameters while the server runs.
 //!
-//! Every parameter is one row of [`PARAMS`]: its name, how to read it, and,
+//! Every parameter is one row of `PARAMS`: its name, how to read it, and,
 //! for the mutable ones, how to parse a new value into the run-time
 //! [`Settings`]. Parameters fixed at startup (`port`, `databases`, ...) have
 //! no setter and answer `can't set immutable config`, as Redis does for its

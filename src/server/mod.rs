@@ -81,8 +81,8 @@ pub struct Shared<K> {
     pub commands: CommandTable<K>,
     pub clients: Clients,
     pub stats: Stats,
-    /// Run-time parameters (CONFIG GET/SET). Read rarely (INFO, CONFIG,
-    /// once per expiry cycle), so one lock is enough.
+    /// Run-time parameters (CONFIG GET/SET). Read rarely (INFO, CONFIG),
+    /// never on the per-command path, so one lock is enough.
     pub settings: RwLock<Settings>,
     pub started: Instant,
     /// The address the listener is bound to.
