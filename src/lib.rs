@@ -7,9 +7,9 @@
 //! | --- | --- |
 //! | [`resp`] | bytes and frames: request parsing ([`resp::parse`]), reply encoding in RESP2/RESP3 ([`resp::reply`]) |
 //! | [`keyspace`] | keys, values, expiry: the [`Keyspace`](keyspace::Keyspace) trait, one file per backend, the expiry index, SCAN cursors, the multi-key [`gate`](keyspace::gate) |
-//! | [`cmd`] | commands: the command table and dispatch ([`cmd`]), one file per family ([`cmd::strings`], [`cmd::keys`], [`cmd::connection`], [`cmd::server`]) |
+//! | [`cmd`] | commands: the command table and dispatch ([`cmd`]), one file per family ([`cmd::strings`], [`cmd::keys`], [`cmd::connection`], [`cmd::client`], [`cmd::server`], [`cmd::config`]) |
 //! | [`server`] | sockets and shared state: accept loop and shutdown ([`server`]), one connection's read-execute-write loop ([`server::connection`]), client registry ([`server::clients`]), active expiry |
-//! | [`config`] | command-line flags |
+//! | [`config`] | command-line flags (run-time CONFIG parameters live in [`server::Settings`] and [`cmd::config`]) |
 //!
 //! Dependencies point one way: `resp` and `keyspace` know nothing of each
 //! other or of commands; `cmd` uses both through the trait, never a

@@ -1,4 +1,5 @@
-//! Connection commands: PING ECHO QUIT SELECT HELLO CLIENT.
+//! Connection commands: PING ECHO QUIT SELECT HELLO (CLIENT has its own
+//! file, [`client`](super::client)).
 
 use super::{err, is, parse_int, wrong_arity, Access, CmdResult, CommandSpec, CommandTable, Ctx};
 use crate::keyspace::Keyspace;

@@ -28,7 +28,7 @@ pub const DEFAULT_MAX_BULK_LEN: usize = 512 * 1024 * 1024;
 
 /// Largest argument count in one multibulk frame (Redis: `INT_MAX`, then the
 /// client query buffer limit). Arguments are never preallocated beyond
-/// [`PREALLOC_ARGS`], so a huge announced count costs nothing until its
+/// `PREALLOC_ARGS`, so a huge announced count costs nothing until its
 /// bytes arrive.
 pub const MAX_MULTIBULK_LEN: i64 = i32::MAX as i64;
 

@@ -76,6 +76,8 @@ impl ClientState {
 pub struct Clients {
     next_id: AtomicU64,
     by_id: Mutex<BTreeMap<u64, Arc<ClientInfo>>>,
+    /// Commands run by clients that have disconnected.
+    commands_of_closed: AtomicU64,
 }
 
 impl Clients {
@@ -102,8 +104,22 @@ impl Clients {
         info
     }
 
+    /// Remove a client, moving its command count into the closed clients'
+    /// total under the registry lock, so a concurrent
+    /// [`total_commands`](Self::total_commands) counts it exactly once.
     pub fn unregister(&self, id: u64) {
-        self.by_id.lock().remove(&id);
+        let mut by_id = self.by_id.lock();
+        if let Some(info) = by_id.remove(&id) {
+            let n = info.commands_processed.load(Ordering::Relaxed);
+            self.commands_of_closed.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
+    /// Commands run by every client, past and present.
+    pub fn total_commands(&self) -> u64 {
+        let by_id = self.by_id.lock();
+        let live: u64 = by_id.values().map(|c| c.commands_processed.load(Ordering::Relaxed)).sum();
+        live + self.commands_of_closed.load(Ordering::Relaxed)
     }
 
     /// A snapshot of every client, by ascending id.

@@ -52,7 +52,6 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
 
         // Execute every complete request in the buffer.
         let now = now_ms();
-        let mut executed = 0u64;
         let mut last_cmd = None;
         loop {
             match parse_request(&mut input, limits) {
@@ -60,7 +59,14 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
                     let mut ctx = Ctx { server: &shared, client: &mut client, now };
                     let reply = cmd::execute(&mut ctx, &args);
                     reply.encode(client.protocol, &mut output);
-                    executed += 1;
+                    // The owner's own counter, bumped per command so that an
+                    // INFO later in the same batch counts the ones before
+                    // it. Only this task writes it: a plain load and store,
+                    // no read-modify-write, and no cache line shared with
+                    // other connections (a shared counter here would be a
+                    // convoy of its own).
+                    let counter = &client.info.commands_processed;
+                    counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
                     last_cmd = Some(args);
                     if client.close_after_reply {
                         break;
@@ -76,17 +82,11 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
                 }
             }
         }
-        if executed > 0 {
-            // The owner's own counter: no cache line shared with other
-            // connections (a shared counter here is a convoy of its own).
-            let info = &client.info;
-            info.commands_processed.store(info.commands_processed.load(Ordering::Relaxed) + executed, Ordering::Relaxed);
+        if let Some(args) = last_cmd {
             client.info.last_interaction_ms.store(client.info.created.elapsed().as_millis() as u64, Ordering::Relaxed);
-            if let Some(args) = last_cmd {
-                if let Some(spec) = shared.commands.get(&args[0]) {
-                    // `client|list` for a subcommand, as Redis shows it.
-                    *client.info.last_cmd.lock() = cmd::server::full_name(spec, &args);
-                }
+            if let Some(spec) = shared.commands.get(&args[0]) {
+                // `client|list` for a subcommand, as Redis shows it.
+                *client.info.last_cmd.lock() = cmd::server::full_name(spec, &args);
             }
         }
 
@@ -108,6 +108,5 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
         }
     }
     let _ = socket.shutdown().await;
-    shared.stats.commands_of_closed_clients.fetch_add(client.info.commands_processed.load(Ordering::Relaxed), Ordering::Relaxed);
     shared.clients.unregister(client.id());
 }

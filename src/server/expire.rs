@@ -1,5 +1,6 @@
 //! Active expiry: a thread of its own that removes keys whose time has
-//! come even if nobody reads them, `hz` times a second.
+//! come even if nobody reads them, `hz` times a second (`--hz`, or
+//! `CONFIG SET hz`).
 //!
 //! Like Redis's active expire cycle, each cycle stops after a time budget
 //! (a quarter of the period) so it never hogs a core; unlike Redis, it runs
@@ -36,12 +37,14 @@ impl ExpiryThread {
 pub fn start<K: Keyspace>(shared: Arc<Shared<K>>) -> ExpiryThread {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
-    let period = Duration::from_micros(1_000_000 / shared.config.hz.max(1) as u64);
     let thread = std::thread::Builder::new()
         .name("convoy-expire".into())
         .spawn(move || {
             while !flag.load(Ordering::Relaxed) {
                 let start = Instant::now();
+                // Read each cycle: CONFIG SET hz takes effect at once.
+                let hz = shared.settings.read().hz.max(1);
+                let period = Duration::from_micros(1_000_000 / hz as u64);
                 let budget = period / 4;
                 'cycle: for db in shared.dbs.iter() {
                     loop {

@@ -30,9 +30,6 @@ use tokio::sync::{mpsc, watch};
 #[derive(Default)]
 pub struct Stats {
     pub total_connections_received: AtomicU64,
-    /// Commands run by clients that have since disconnected; add the live
-    /// clients' own counters for the total ([`Shared::total_commands_processed`]).
-    pub commands_of_closed_clients: AtomicU64,
     pub rejected_connections: AtomicU64,
     /// CONFIG RESETSTAT's baselines: what the derived totals read at the
     /// last reset (the live figures are summed from per-client and per-db
@@ -115,8 +112,7 @@ impl<K: Keyspace> Shared<K> {
     }
 
     fn commands_since_start(&self) -> u64 {
-        let live: u64 = self.clients.list().iter().map(|c| c.commands_processed.load(Ordering::Relaxed)).sum();
-        live + self.stats.commands_of_closed_clients.load(Ordering::Relaxed)
+        self.clients.total_commands()
     }
 
     /// Keys removed by expiry in every database since start (or CONFIG

@@ -20,7 +20,7 @@
 //! and [`LongDouble::to_human`] (glibc's printf) are each correctly
 //! rounded, to nearest with ties to even, as those three are. Only parsing
 //! and printing of very large or very small numbers need integers wider
-//! than 128 bits; a small [`Big`] covers them.
+//! than 128 bits; a small `Big` covers them.
 
 use std::cmp::Ordering;
 
@@ -38,7 +38,7 @@ const MAX_EXP: i64 = 16320;
 /// A finite x87 extended-precision value: `(-1)^neg * mant * 2^exp`.
 ///
 /// `mant` has its top bit set except for zero and denormals (whose `exp`
-/// is [`MIN_EXP`]); zero is `mant == 0` and keeps its sign.
+/// is `MIN_EXP`); zero is `mant == 0` and keeps its sign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LongDouble {
     neg: bool,
