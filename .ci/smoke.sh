@@ -27,9 +27,11 @@ for backend in mutex rwlock dashmap scc flurry papaya; do
   expect 2 DBSIZE
   expect OK FLUSHALL
   expect 0 DBSIZE
-  out=$(redis-benchmark -p "$PORT" -t set,get -n 20000 -c 20 -r 1000 -q)
-  echo "$backend: $(echo "$out" | tr '\r\n' '  ' | tr -s ' ')"
-  echo "$out" | grep -q "^SET: " && echo "$out" | grep -q "^GET: " || { echo "$backend: redis-benchmark failed: $out"; exit 1; }
+  out=$(redis-benchmark -p "$PORT" -t set,get -n 20000 -c 20 -r 1000 --csv)
+  set_rps=$(echo "$out" | awk -F'"' '$2 == "SET" {print $4}')
+  get_rps=$(echo "$out" | awk -F'"' '$2 == "GET" {print $4}')
+  [ -n "$set_rps" ] && [ -n "$get_rps" ] || { echo "$backend: redis-benchmark failed: $out"; exit 1; }
+  echo "$backend: redis-benchmark SET $set_rps rps, GET $get_rps rps (debug build: a check, not a measurement)"
   kill -TERM "$pid"
   wait "$pid" || { echo "$backend: non-zero exit after SIGTERM"; exit 1; }
 done
