@@ -282,7 +282,7 @@ fn set_generic<K: Keyspace>(
 fn get<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     ctx.db().get(&args[1], ctx.now, |e| match e {
         None => Ok(Reply::Null),
-        Some(e) => Ok(Reply::Bulk(string_of(e)?.clone())),
+        Some(e) => Ok(super::reply_value(string_of(e)?)),
     })
 }
 
@@ -387,7 +387,7 @@ fn mget<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
         .iter()
         .map(|key| {
             db.get(key, ctx.now, |e| match e.map(|e| &e.value) {
-                Some(Value::Str(s)) => Reply::Bulk(s.clone()),
+                Some(Value::Str(s)) => super::reply_value(s),
                 #[allow(unreachable_patterns)]
                 _ => Reply::Null,
             })
