@@ -1,0 +1,108 @@
+//! The `Keyspace` contract, checked directly on every backend with ordinary
+//! threads: atomic read-modify-write, and no update lost to the race
+//! between deleting a key and updating it.
+
+use bytes::Bytes;
+use convoy::keyspace::{Entry, Keyspace, Value, BACKENDS};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Barrier;
+
+fn int_of(e: &Entry) -> u64 {
+    match &e.value {
+        Value::Str(s) => std::str::from_utf8(s).unwrap().parse().unwrap(),
+    }
+}
+
+fn incr<K: Keyspace>(map: &K, key: &[u8]) {
+    map.update(key, |slot| {
+        let n = slot.as_ref().map_or(0, int_of) + 1;
+        let expires_at = slot.as_ref().and_then(|e| e.expires_at);
+        *slot = Some(Entry { value: Value::Str(Bytes::from(n.to_string())), expires_at });
+    });
+}
+
+/// Incrementers racing a deleter that banks what it deletes: every
+/// increment ends up either in the bank or in the final value. A write into
+/// a slot that was deleted under it would vanish from both.
+fn no_lost_updates<K: Keyspace>() {
+    const THREADS: u64 = 4;
+    const PER_THREAD: u64 = 5_000;
+    let map = K::new();
+    let banked = AtomicU64::new(0);
+    let done = AtomicBool::new(false);
+    let start = Barrier::new(THREADS as usize + 1);
+    std::thread::scope(|s| {
+        let incrementers: Vec<_> = (0..THREADS)
+            .map(|_| {
+                s.spawn(|| {
+                    start.wait();
+                    for _ in 0..PER_THREAD {
+                        incr(&map, b"k");
+                    }
+                })
+            })
+            .collect();
+        s.spawn(|| {
+            start.wait();
+            while !done.load(Ordering::Relaxed) {
+                let taken = map.update(b"k", |slot| slot.take().map_or(0, |e| int_of(&e)));
+                banked.fetch_add(taken, Ordering::Relaxed);
+                std::thread::yield_now();
+            }
+        });
+        for t in incrementers {
+            t.join().unwrap();
+        }
+        done.store(true, Ordering::Relaxed);
+    });
+    let left = map.read(b"k", |e| e.map_or(0, int_of));
+    assert_eq!(banked.into_inner() + left, THREADS * PER_THREAD, "{}: updates lost", K::NAME);
+}
+
+/// Many keys inserted and deleted concurrently: `len` and `for_each` agree
+/// with what is left, and each key's last writer wins.
+fn insert_delete_many<K: Keyspace>() {
+    let map = K::new();
+    std::thread::scope(|s| {
+        for t in 0..4u32 {
+            let map = &map;
+            s.spawn(move || {
+                for i in 0..2_000u32 {
+                    let key = format!("t{t}:{i}");
+                    map.update(key.as_bytes(), |slot| *slot = Some(Entry::string(Bytes::from(key.clone()))));
+                    if i % 2 == 1 {
+                        map.update(key.as_bytes(), |slot| *slot = None);
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(map.len(), 4 * 1_000, "{}", K::NAME);
+    let mut seen = 0;
+    map.for_each(|k, e| {
+        assert_eq!(e.value, Value::Str(k.clone()), "{}", K::NAME);
+        seen += 1;
+        true
+    });
+    assert_eq!(seen, 4_000, "{}", K::NAME);
+    for i in (0..2_000u32).step_by(2) {
+        assert!(map.read(format!("t0:{i}").as_bytes(), |e| e.is_some()), "{}", K::NAME);
+        assert!(!map.read(format!("t0:{}", i + 1).as_bytes(), |e| e.is_some()), "{}", K::NAME);
+    }
+}
+
+/// No update is lost when deletes race increments, on any backend.
+#[test]
+fn no_lost_updates_on_any_backend() {
+    for name in BACKENDS {
+        convoy::with_backend!(*name, K => no_lost_updates::<K>(), _ => unreachable!());
+    }
+}
+
+/// Concurrent inserts and deletes of many keys leave exactly the survivors.
+#[test]
+fn concurrent_insert_delete_on_any_backend() {
+    for name in BACKENDS {
+        convoy::with_backend!(*name, K => insert_delete_many::<K>(), _ => unreachable!());
+    }
+}
