@@ -23,7 +23,7 @@
 //! None needed: references never outlive the shard lock, so a removed
 //! entry is dropped at once.
 
-use super::{update_in_place, Entry, Hasher, Keyspace};
+use super::{update_absent, update_in_place, Entry, Hasher, Keyspace};
 use bytes::Bytes;
 use dashmap::DashMap;
 
@@ -70,9 +70,8 @@ impl Keyspace for DashMapBackend {
                 r
             }
             dashmap::Entry::Vacant(vac) => {
-                let mut slot = None;
-                let r = f(&mut slot);
-                if let Some(e) = slot {
+                let (r, created) = update_absent(f);
+                if let Some(e) = created {
                     vac.insert(e);
                 }
                 r

@@ -130,14 +130,21 @@ pub(crate) fn update_hashmap<R>(
             r
         }
         None => {
-            let mut slot = None;
-            let r = f(&mut slot);
-            if let Some(e) = slot {
+            let (r, created) = update_absent(f);
+            if let Some(e) = created {
                 map.insert(Bytes::copy_from_slice(key), e);
             }
             r
         }
     }
+}
+
+/// Run an update closure for a key that is absent; returns its result and
+/// the entry to insert, if it created one.
+pub(crate) fn update_absent<R>(f: impl FnOnce(&mut Option<Entry>) -> R) -> (R, Option<Entry>) {
+    let mut slot = None;
+    let r = f(&mut slot);
+    (r, slot)
 }
 
 /// Run an update closure on an entry stored in a map, in place. The entry

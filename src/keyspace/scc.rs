@@ -21,7 +21,7 @@
 //! arrays go to `sdd`'s epoch-based collector and are freed once no thread
 //! can still be reading them.
 
-use super::{update_in_place, Entry, Hasher, Keyspace};
+use super::{update_absent, update_in_place, Entry, Hasher, Keyspace};
 use bytes::Bytes;
 
 pub struct SccMap {
@@ -61,9 +61,8 @@ impl Keyspace for SccMap {
                 r
             }
             scc::hash_map::Entry::Vacant(vac) => {
-                let mut slot = None;
-                let r = f(&mut slot);
-                if let Some(e) = slot {
+                let (r, created) = update_absent(f);
+                if let Some(e) = created {
                     vac.insert_entry(e);
                 }
                 r
