@@ -156,7 +156,7 @@ fn describe(c: &ClientInfo, current: Option<&'static str>) -> String {
     let mut s = String::with_capacity(320);
     let _ = write!(
         s,
-        "id={} addr={} laddr={} fd={} name={name} age={} idle={idle} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 watch=0 \
+        "id={} addr={} laddr={} fd={} name={name} age={} idle={idle} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 \
          qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={cmd} \
          user=default redir=-1 resp={} lib-name={lib_name} lib-ver={lib_ver}",
         c.id,

@@ -16,7 +16,7 @@
 //! INFO reports; the expiry thread reads the startup value.
 
 use super::server::{help, subcommand};
-use super::{error_line, is, wrong_arity, Access, CmdResult, CommandSpec, CommandTable, Ctx, Subcommand};
+use super::{err, error_line, is, Access, CmdResult, CommandSpec, CommandTable, Ctx, Subcommand};
 use crate::keyspace::{glob, Keyspace};
 use crate::resp::parse::{parse_i64, DEFAULT_MAX_BULK_LEN};
 use crate::resp::Reply;
@@ -200,8 +200,10 @@ fn config_get<K: Keyspace>(ctx: &mut Ctx<'_, K>, patterns: &[Bytes]) -> CmdResul
 /// `CONFIG SET parameter value ...`: all or nothing. The first unknown,
 /// immutable or repeated name is reported before any value is parsed.
 fn config_set<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
+    // Arity (-4) lets an odd count through; Redis then answers a syntax
+    // error, not an arity error.
     if args.len() % 2 != 0 {
-        return Err(wrong_arity("config|set"));
+        return Err(Reply::error(err::SYNTAX));
     }
     let failed = |name: &[u8], why: &str| error_line(format!("ERR CONFIG SET failed (possibly related to argument '{}') - {why}", String::from_utf8_lossy(name)));
     let mut changes: Vec<(Setter, &Bytes, &Bytes)> = Vec::new();

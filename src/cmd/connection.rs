@@ -20,8 +20,8 @@ pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
         handler,
     };
     t.add(conn("ping", -1, &["fast"], "Returns the server's liveliness response.", ping::<K>));
-    t.add(conn("echo", 2, &["fast"], "Returns the given string.", echo::<K>));
-    t.add(conn("quit", -1, &["allow_busy", "noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], "Closes the connection.", quit::<K>));
+    t.add(conn("echo", 2, &["loading", "stale", "fast"], "Returns the given string.", echo::<K>));
+    t.add(conn("quit", -1, &["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], "Closes the connection.", quit::<K>));
     t.add(conn("select", 2, &["loading", "stale", "fast"], "Changes the selected database.", select::<K>));
     t.add(CommandSpec { since: "6.0.0", ..conn("hello", -1, &["noscript", "loading", "stale", "fast", "no_auth", "sentinel", "allow_busy"], "Handshakes with the Redis server.", hello::<K>) });
 }
@@ -53,6 +53,11 @@ fn quit<K: Keyspace>(ctx: &mut Ctx<'_, K>, _args: &[Bytes]) -> CmdResult {
 /// `SELECT index`
 fn select<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     let index = parse_int(&args[1])?;
+    // Redis reads the index as a C int first, so a value outside i32 gets
+    // this error rather than the range error below.
+    if i32::try_from(index).is_err() {
+        return Err(Reply::error("ERR value is out of range, value must between -2147483648 and 2147483647"));
+    }
     if index < 0 || index as usize >= ctx.server.dbs.len() {
         return Err(Reply::error(err::DB_RANGE));
     }

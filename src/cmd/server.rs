@@ -290,7 +290,7 @@ fn info_stats<K: Keyspace>(s: &Shared<K>, out: &mut String) {
     field(out, "keyspace_misses", 0);
     field(out, "pubsub_channels", 0);
     field(out, "pubsub_patterns", 0);
-    field(out, "pubsub_shardchannels", 0);
+    field(out, "pubsubshard_channels", 0);
 }
 
 fn info_replication(out: &mut String) {
@@ -473,8 +473,9 @@ fn acl_categories(flags: &[&str], group: &str) -> Vec<&'static str> {
 /// one spec, found by index, for commands with keys.
 fn key_specs<K>(c: &CommandSpec<K>) -> Reply {
     let (first, last, step) = c.keys;
+    // Redis writes the key specs as a set (`~` in RESP3).
     if first <= 0 {
-        return Reply::Array(vec![]);
+        return Reply::Set(vec![]);
     }
     let flags: &[&'static str] = if c.flags.contains(&"readonly") {
         &["RO", "access"]
@@ -485,7 +486,7 @@ fn key_specs<K>(c: &CommandSpec<K>) -> Reply {
     };
     let map = |pairs: Vec<(&str, Reply)>| Reply::Map(pairs.into_iter().map(|(k, v)| (Reply::bulk_str(k), v)).collect());
     let lastkey = if last < 0 { last } else { last - first };
-    Reply::Array(vec![map(vec![
+    Reply::Set(vec![map(vec![
         ("flags", status_set(flags)),
         ("begin_search", map(vec![("type", Reply::bulk_str("index")), ("spec", map(vec![("index", Reply::Integer(first as i64))]))])),
         (
@@ -511,7 +512,9 @@ fn command_info<K>(c: &CommandSpec<K>) -> Reply {
         status_set(&acl_categories(c.flags, c.group)),
         Reply::Set(vec![]),
         key_specs(c),
-        Reply::Array(c.subcommands.iter().map(|s| subcommand_info(c, s)).collect()),
+        // Redis writes an empty subcommand list as a set (`~0` in RESP3),
+        // a non-empty one as an array.
+        if c.subcommands.is_empty() { Reply::Set(vec![]) } else { Reply::Array(c.subcommands.iter().map(|s| subcommand_info(c, s)).collect()) },
     ])
 }
 
@@ -525,8 +528,8 @@ fn subcommand_info<K>(parent: &CommandSpec<K>, s: &Subcommand) -> Reply {
         Reply::Integer(0),
         status_set(&acl_categories(s.flags, parent.group)),
         Reply::Set(vec![]),
-        Reply::Array(vec![]),
-        Reply::Array(vec![]),
+        Reply::Set(vec![]),
+        Reply::Set(vec![]),
     ])
 }
 
