@@ -183,6 +183,11 @@ fn select_bounds() {
         assert_eq!(c.cmd(&["SELECT", "16"]), "-ERR DB index is out of range\r\n", "{b}");
         assert_eq!(c.cmd(&["SELECT", "-1"]), "-ERR DB index is out of range\r\n", "{b}");
         assert_eq!(c.cmd(&["SELECT", "x"]), "-ERR value is not an integer or out of range\r\n", "{b}");
+        // Found by .ci/differential.sh: an index outside a C int gets Redis's int-range error.
+        let int_range = "-ERR value is out of range, value must between -2147483648 and 2147483647\r\n";
+        assert_eq!(c.cmd(&["SELECT", "2147483648"]), int_range, "{b}");
+        assert_eq!(c.cmd(&["SELECT", "-2147483649"]), int_range, "{b}");
+        assert_eq!(c.cmd(&["SELECT", "2147483647"]), "-ERR DB index is out of range\r\n", "{b}");
     });
 }
 
