@@ -320,7 +320,9 @@ def info_fields(r, c):
     """INFO: convoy writes a subset of Redis's sections and fields. Every
     section convoy writes must exist in Redis; every `field:` convoy writes
     in it (bar its own `convoy_*` and INFO_FIELDS_72) must exist in Redis's
-    section; Keyspace lines must be equal."""
+    section; Keyspace lines must be equal, bar the value of avg_ttl (Redis
+    estimates it by sampling in its expiry cycle, so it depends on when
+    the cycle last ran; convoy writes 0)."""
     if r[0] != c[0] or r[0] not in ("$", "="):
         return None if r == c else "types differ"
 
@@ -334,6 +336,8 @@ def info_fields(r, c):
                 out[cur] = {}
             elif ":" in line and cur is not None:
                 k, _, val = line.partition(":")
+                if cur == "Keyspace":
+                    val = ",".join("avg_ttl=*" if f.startswith("avg_ttl=") else f for f in val.split(","))
                 out[cur][k] = val
         return out
     sr, sc = sections(r), sections(c)
@@ -832,7 +836,7 @@ group("expire", [
     C("EXPIRE", "k", "300", "XX"), C("TTL", "k", norm=within(1)), C("EXPIRE", "k", "100", "GT"),
     C("EXPIRE", "k", "400", "GT"), C("EXPIRE", "k", "500", "LT"), C("EXPIRE", "k", "50", "LT"),
     C("TTL", "k", norm=within(1)), C("EXPIRE", "k", "50", "nx", "xx"), C("EXPIRE", "k", "50", "GT", "LT"),
-    C("EXPIRE", "k", "50", "NX", "GT"), C("EXPIRE", "k", "50", "XX", "GT"), C("EXPIRE", "k", "50", "BOGUS"),
+    C("EXPIRE", "k", "50", "NX", "GT"), C("EXPIRE", "k", "60", "XX", "GT"), C("EXPIRE", "k", "40", "XX", "GT"), C("EXPIRE", "k", "50", "BOGUS"),
     C("EXPIRE", "k", "50", "xx", "lt"), C("EXPIRE", "k", "x", "NX"),
     C("SET", "p", "v"), C("EXPIRE", "p", "100", "XX"), C("EXPIRE", "p", "100", "GT"),
     C("EXPIRE", "p", "100", "LT"), C("TTL", "p", norm=within(1)), C("PERSIST", "p"),

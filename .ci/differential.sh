@@ -23,6 +23,13 @@ cleanup() {
 trap cleanup EXIT
 cd "$WORK"
 
+port_free() {  # port: nothing may answer there yet (a stale server would be tested instead)
+  if redis-cli -p "$1" PING >/dev/null 2>&1; then
+    echo "port $1 is already in use" >&2
+    return 1
+  fi
+}
+
 wait_ready() {  # port pid
   for _ in $(seq 1 100); do
     redis-cli -p "$1" PING 2>/dev/null | grep -q PONG && return 0
@@ -33,6 +40,7 @@ wait_ready() {  # port pid
   return 1
 }
 
+port_free "$REDIS_PORT"
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no >"$WORK/redis.log" 2>&1 &
 redis_pid=$!
 pids+=("$redis_pid")
@@ -40,6 +48,7 @@ wait_ready "$REDIS_PORT" "$redis_pid"
 
 failed=()
 for backend in mutex rwlock dashmap scc flurry papaya; do
+  port_free "$CONVOY_PORT"
   "$BIN" --backend "$backend" --port "$CONVOY_PORT" >"$WORK/convoy-$backend.log" 2>&1 &
   pid=$!
   pids+=("$pid")
