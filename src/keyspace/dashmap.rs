@@ -23,12 +23,11 @@
 //! None needed: references never outlive the shard lock, so a removed
 //! entry is dropped at once.
 
-use super::{update_absent, update_in_place, Entry, Hasher, Keyspace};
-use bytes::Bytes;
+use super::{update_absent, update_in_place, Entry, Hasher, Key, Keyspace};
 use dashmap::DashMap;
 
 pub struct DashMapBackend {
-    map: DashMap<Bytes, Entry, Hasher>,
+    map: DashMap<Key, Entry, Hasher>,
 }
 
 impl Keyspace for DashMapBackend {
@@ -61,7 +60,7 @@ impl Keyspace for DashMapBackend {
         // Absent (or just removed by someone else): the entry API locks the
         // shard and tells us which case we are in.
         let f = f.take().expect("not yet run");
-        match self.map.entry(Bytes::copy_from_slice(key)) {
+        match self.map.entry(Key::from_slice(key)) {
             dashmap::Entry::Occupied(mut occ) => {
                 let (r, keep) = update_in_place(occ.get_mut(), f);
                 if !keep {
@@ -83,7 +82,7 @@ impl Keyspace for DashMapBackend {
         self.map.len()
     }
 
-    fn for_each(&self, mut f: impl FnMut(&Bytes, &Entry) -> bool) {
+    fn for_each(&self, mut f: impl FnMut(&[u8], &Entry) -> bool) {
         for r in self.map.iter() {
             if !f(r.key(), r.value()) {
                 break;

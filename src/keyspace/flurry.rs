@@ -25,13 +25,12 @@
 //! once every guard pinned before their removal is dropped.
 
 use super::slot::{Slot, SlotMap, SlotTable};
-use super::Hasher;
-use bytes::Bytes;
+use super::{Hasher, Key};
 
 pub type FlurryMap = SlotMap<FlurryTable>;
 
 pub struct FlurryTable {
-    map: flurry::HashMap<Bytes, Slot, Hasher>,
+    map: flurry::HashMap<Key, Slot, Hasher>,
 }
 
 impl SlotTable for FlurryTable {
@@ -53,7 +52,7 @@ impl SlotTable for FlurryTable {
         }
         // try_insert never replaces: on a lost race it hands back the slot
         // that won.
-        match self.map.try_insert(Bytes::copy_from_slice(key), Slot::empty(), &guard) {
+        match self.map.try_insert(Key::from_slice(key), Slot::empty(), &guard) {
             Ok(slot) => f(slot),
             Err(err) => f(err.current),
         }
@@ -68,7 +67,7 @@ impl SlotTable for FlurryTable {
         self.map.len()
     }
 
-    fn for_each_slot(&self, mut f: impl FnMut(&Bytes, &Slot) -> bool) {
+    fn for_each_slot(&self, mut f: impl FnMut(&[u8], &Slot) -> bool) {
         let guard = self.map.guard();
         for (k, slot) in self.map.iter(&guard) {
             if !f(k, slot) {

@@ -52,6 +52,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use entry::{now_ms, Entry, UnixMillis, Value};
 
+/// A key as the maps store it: up to 24 bytes inline, longer ones on the
+/// heap.
+///
+/// Most keys are short (`user:1000`, redis-benchmark's `key:000000012345`).
+/// Stored inline, a key sits in the map's own entry, next to the hash
+/// table's other data, so a lookup compares it without following a
+/// pointer: one cache miss fewer per lookup, and one allocation fewer per
+/// inserted key. `SmallVec` hashes and compares as `[u8]`, so every map can
+/// be searched with a plain `&[u8]`.
+pub type Key = smallvec::SmallVec<[u8; 24]>;
+
 /// The hasher every backend uses, so that no backend wins by its hash
 /// function. aHash: fast on short keys, and keyed per process so clients
 /// cannot choose colliding keys.
@@ -106,7 +117,7 @@ pub trait Keyspace: Send + Sync + 'static {
 
     /// Visit every key (a weak snapshot, see `# Consistency`). `f` returns
     /// `false` to stop early. `f` must not call back into this map.
-    fn for_each(&self, f: impl FnMut(&Bytes, &Entry) -> bool);
+    fn for_each(&self, f: impl FnMut(&[u8], &Entry) -> bool);
 
     /// Whether the map is empty.
     fn is_empty(&self) -> bool {
@@ -117,7 +128,7 @@ pub trait Keyspace: Send + Sync + 'static {
 /// `update` for a plain `HashMap` the caller has locked: shared by the
 /// `mutex` and `rwlock` backends.
 pub(crate) fn update_hashmap<R>(
-    map: &mut HashMap<Bytes, Entry, Hasher>,
+    map: &mut HashMap<Key, Entry, Hasher>,
     key: &[u8],
     f: impl FnOnce(&mut Option<Entry>) -> R,
 ) -> R {
@@ -132,7 +143,7 @@ pub(crate) fn update_hashmap<R>(
         None => {
             let (r, created) = update_absent(f);
             if let Some(e) = created {
-                map.insert(Bytes::copy_from_slice(key), e);
+                map.insert(Key::from_slice(key), e);
             }
             r
         }
@@ -260,7 +271,7 @@ impl<K: Keyspace> Db<K> {
     pub fn clear(&self, now: UnixMillis) {
         let mut keys = Vec::with_capacity(self.map.len());
         self.map.for_each(|k, _| {
-            keys.push(k.clone());
+            keys.push(Key::from_slice(k));
             true
         });
         for k in keys {
@@ -269,7 +280,7 @@ impl<K: Keyspace> Db<K> {
     }
 
     /// Visit every live key at time `now`; `f` returns `false` to stop.
-    pub fn for_each_live(&self, now: UnixMillis, mut f: impl FnMut(&Bytes, &Entry) -> bool) {
+    pub fn for_each_live(&self, now: UnixMillis, mut f: impl FnMut(&[u8], &Entry) -> bool) {
         self.map.for_each(|k, e| if e.is_expired(now) { true } else { f(k, e) });
     }
 
@@ -279,7 +290,7 @@ impl<K: Keyspace> Db<K> {
         let all = pattern == b"*";
         self.for_each_live(now, |k, _| {
             if all || glob::matches(pattern, k, false) {
-                out.push(k.clone());
+                out.push(Bytes::copy_from_slice(k));
             }
             true
         });
@@ -297,10 +308,10 @@ impl<K: Keyspace> Db<K> {
         let (mut i, mut chosen, mut first) = (0, None, None);
         self.for_each_live(now, |k, _| {
             if first.is_none() {
-                first = Some(k.clone());
+                first = Some(Bytes::copy_from_slice(k));
             }
             if i >= target {
-                chosen = Some(k.clone());
+                chosen = Some(Bytes::copy_from_slice(k));
                 return false;
             }
             i += 1;
@@ -310,11 +321,11 @@ impl<K: Keyspace> Db<K> {
     }
 
     /// One step of SCAN: see [`scan`] for the cursor's meaning.
-    pub fn scan(&self, cursor: u64, count: usize, now: UnixMillis, mut keep: impl FnMut(&Bytes, &Entry) -> bool) -> (u64, Vec<Bytes>) {
+    pub fn scan(&self, cursor: u64, count: usize, now: UnixMillis, mut keep: impl FnMut(&[u8], &Entry) -> bool) -> (u64, Vec<Bytes>) {
         let (next, candidates) = self.scans.step(cursor, count, || {
             let mut keys = Vec::with_capacity(self.map.len());
             self.map.for_each(|k, _| {
-                keys.push(k.clone());
+                keys.push(Key::from_slice(k));
                 true
             });
             keys
@@ -322,7 +333,7 @@ impl<K: Keyspace> Db<K> {
         let mut out = Vec::with_capacity(candidates.len());
         for k in candidates {
             if self.get(&k, now, |e| e.is_some_and(|e| keep(&k, e))) {
-                out.push(k);
+                out.push(Bytes::copy_from_slice(&k));
             }
         }
         (next, out)

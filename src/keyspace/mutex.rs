@@ -19,13 +19,12 @@
 //! None needed: nothing is shared outside the lock, so a removed entry is
 //! dropped at once.
 
-use super::{update_hashmap, Entry, Hasher, Keyspace};
-use bytes::Bytes;
+use super::{update_hashmap, Entry, Hasher, Key, Keyspace};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 
 pub struct MutexMap {
-    map: Mutex<HashMap<Bytes, Entry, Hasher>>,
+    map: Mutex<HashMap<Key, Entry, Hasher>>,
 }
 
 impl Keyspace for MutexMap {
@@ -47,7 +46,7 @@ impl Keyspace for MutexMap {
         self.map.lock().len()
     }
 
-    fn for_each(&self, mut f: impl FnMut(&Bytes, &Entry) -> bool) {
+    fn for_each(&self, mut f: impl FnMut(&[u8], &Entry) -> bool) {
         for (k, e) in self.map.lock().iter() {
             if !f(k, e) {
                 break;

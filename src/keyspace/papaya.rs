@@ -27,13 +27,12 @@
 //! operation (never across an `.await`), so garbage lives briefly.
 
 use super::slot::{Slot, SlotMap, SlotTable};
-use super::Hasher;
-use bytes::Bytes;
+use super::{Hasher, Key};
 
 pub type PapayaMap = SlotMap<PapayaTable>;
 
 pub struct PapayaTable {
-    map: papaya::HashMap<Bytes, Slot, Hasher>,
+    map: papaya::HashMap<Key, Slot, Hasher>,
 }
 
 impl SlotTable for PapayaTable {
@@ -55,7 +54,7 @@ impl SlotTable for PapayaTable {
         }
         // try_insert never replaces: on a lost race it hands back the slot
         // that won.
-        match map.try_insert(Bytes::copy_from_slice(key), Slot::empty()) {
+        match map.try_insert(Key::from_slice(key), Slot::empty()) {
             Ok(slot) => f(slot),
             Err(occupied) => f(occupied.current),
         }
@@ -69,7 +68,7 @@ impl SlotTable for PapayaTable {
         self.map.len()
     }
 
-    fn for_each_slot(&self, mut f: impl FnMut(&Bytes, &Slot) -> bool) {
+    fn for_each_slot(&self, mut f: impl FnMut(&[u8], &Slot) -> bool) {
         for (k, slot) in self.map.pin().iter() {
             if !f(k, slot) {
                 break;

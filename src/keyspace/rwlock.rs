@@ -20,13 +20,12 @@
 //!
 //! None needed: a removed entry is dropped under the write lock.
 
-use super::{update_hashmap, Entry, Hasher, Keyspace};
-use bytes::Bytes;
+use super::{update_hashmap, Entry, Hasher, Key, Keyspace};
 use parking_lot::RwLock;
 use std::collections::HashMap;
 
 pub struct RwLockMap {
-    map: RwLock<HashMap<Bytes, Entry, Hasher>>,
+    map: RwLock<HashMap<Key, Entry, Hasher>>,
 }
 
 impl Keyspace for RwLockMap {
@@ -48,7 +47,7 @@ impl Keyspace for RwLockMap {
         self.map.read().len()
     }
 
-    fn for_each(&self, mut f: impl FnMut(&Bytes, &Entry) -> bool) {
+    fn for_each(&self, mut f: impl FnMut(&[u8], &Entry) -> bool) {
         for (k, e) in self.map.read().iter() {
             if !f(k, e) {
                 break;

@@ -22,11 +22,10 @@
 //! cursor, which alone carries the position. Keys added after a snapshot
 //! may be missed (Redis allows that); keys deleted since are filtered out
 //! by the caller, which looks each candidate up. Memory: a snapshot holds
-//! reference-counted handles to the keys (no copies); at most
+//! a copy of every key (inline up to 24 bytes); at most
 //! [`MAX_SESSIONS`] live at once, each for at most [`SESSION_TTL`].
 
-use super::stable_hash;
-use bytes::Bytes;
+use super::{stable_hash, Key};
 use parking_lot::Mutex;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,7 +35,7 @@ pub const MAX_SESSIONS: usize = 64;
 /// A session unused this long is dropped.
 pub const SESSION_TTL: Duration = Duration::from_secs(60);
 
-type Snapshot = Arc<Vec<(u64, Bytes)>>;
+type Snapshot = Arc<Vec<(u64, Key)>>;
 
 struct Session {
     next_cursor: u64,
@@ -62,7 +61,7 @@ impl ScanCursors {
     /// Advance a scan from `cursor` by about `count` keys. `collect` lists
     /// every key, for a new snapshot. Returns the next cursor (0: done) and
     /// the candidate keys (the caller filters out deleted ones).
-    pub fn step(&self, cursor: u64, count: usize, collect: impl FnOnce() -> Vec<Bytes>) -> (u64, Vec<Bytes>) {
+    pub fn step(&self, cursor: u64, count: usize, collect: impl FnOnce() -> Vec<Key>) -> (u64, Vec<Key>) {
         let now = Instant::now();
         let cached = if cursor == 0 {
             None
@@ -72,7 +71,7 @@ impl ScanCursors {
             sessions.iter().position(|s| s.next_cursor == cursor).map(|i| sessions.swap_remove(i).snapshot)
         };
         let snapshot = cached.unwrap_or_else(|| {
-            let mut keyed: Vec<(u64, Bytes)> = collect().into_iter().map(|k| (stable_hash(&k), k)).collect();
+            let mut keyed: Vec<(u64, Key)> = collect().into_iter().map(|k| (stable_hash(&k), k)).collect();
             keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             Arc::new(keyed)
         });
@@ -109,7 +108,7 @@ mod tests {
     /// A full scan in small steps returns every key exactly once.
     #[test]
     fn full_scan_returns_every_key_once() {
-        let keys: Vec<Bytes> = (0..1000).map(|i| Bytes::from(format!("key:{i}"))).collect();
+        let keys: Vec<Key> = (0..1000).map(|i| Key::from_slice(format!("key:{i}").as_bytes())).collect();
         let cursors = ScanCursors::new();
         let (mut cursor, mut seen) = (0, Vec::new());
         loop {
@@ -130,7 +129,7 @@ mod tests {
     /// A lost session is rebuilt from the cursor alone.
     #[test]
     fn resumes_without_session() {
-        let keys: Vec<Bytes> = (0..100).map(|i| Bytes::from(format!("k{i}"))).collect();
+        let keys: Vec<Key> = (0..100).map(|i| Key::from_slice(format!("k{i}").as_bytes())).collect();
         let (next, first) = ScanCursors::new().step(0, 10, || keys.clone());
         let (_, rest) = ScanCursors::new().step(next, 1000, || keys.clone());
         assert_eq!(first.len() + rest.len(), 100);

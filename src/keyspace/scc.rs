@@ -21,11 +21,10 @@
 //! arrays go to `sdd`'s epoch-based collector and are freed once no thread
 //! can still be reading them.
 
-use super::{update_absent, update_in_place, Entry, Hasher, Keyspace};
-use bytes::Bytes;
+use super::{update_absent, update_in_place, Entry, Hasher, Key, Keyspace};
 
 pub struct SccMap {
-    map: scc::HashMap<Bytes, Entry, Hasher>,
+    map: scc::HashMap<Key, Entry, Hasher>,
 }
 
 impl Keyspace for SccMap {
@@ -52,7 +51,7 @@ impl Keyspace for SccMap {
             }
             return r;
         }
-        match self.map.entry_sync(Bytes::copy_from_slice(key)) {
+        match self.map.entry_sync(Key::from_slice(key)) {
             scc::hash_map::Entry::Occupied(mut occ) => {
                 let (r, keep) = update_in_place(occ.get_mut(), f);
                 if !keep {
@@ -74,7 +73,7 @@ impl Keyspace for SccMap {
         self.map.len()
     }
 
-    fn for_each(&self, mut f: impl FnMut(&Bytes, &Entry) -> bool) {
+    fn for_each(&self, mut f: impl FnMut(&[u8], &Entry) -> bool) {
         self.map.iter_sync(|k, e| f(k, e));
     }
 }

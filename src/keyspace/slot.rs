@@ -44,7 +44,6 @@
 //! section. The `dead` flag makes those late visitors harmless.
 
 use super::{Entry, Keyspace};
-use bytes::Bytes;
 use parking_lot::Mutex;
 
 /// One key's entry, behind a small lock.
@@ -91,7 +90,7 @@ pub trait SlotTable: Send + Sync + 'static {
     fn len(&self) -> usize;
 
     /// Visit every slot; `f` returns `false` to stop.
-    fn for_each_slot(&self, f: impl FnMut(&Bytes, &Slot) -> bool);
+    fn for_each_slot(&self, f: impl FnMut(&[u8], &Slot) -> bool);
 }
 
 /// A [`Keyspace`] from any [`SlotTable`].
@@ -140,7 +139,7 @@ impl<T: SlotTable> Keyspace for SlotMap<T> {
         self.table.len()
     }
 
-    fn for_each(&self, mut f: impl FnMut(&Bytes, &Entry) -> bool) {
+    fn for_each(&self, mut f: impl FnMut(&[u8], &Entry) -> bool) {
         self.table.for_each_slot(|k, slot| match &slot.state.lock().entry {
             Some(e) => f(k, e),
             None => true,
