@@ -3,7 +3,7 @@
 //! between deleting a key and updating it.
 
 use bytes::Bytes;
-use convoy::keyspace::{Entry, Keyspace, Value, BACKENDS};
+use convoy::keyspace::{Entry, Keyspace, Str, Value, BACKENDS};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Barrier;
 
@@ -17,7 +17,7 @@ fn incr<K: Keyspace>(map: &K, key: &[u8]) {
     map.update(key, |slot| {
         let n = slot.as_ref().map_or(0, int_of) + 1;
         let expires_at = slot.as_ref().and_then(|e| e.expires_at);
-        *slot = Some(Entry { value: Value::Str(Bytes::from(n.to_string())), expires_at });
+        *slot = Some(Entry { value: Value::Str(Str::from_slice(n.to_string().as_bytes())), expires_at });
     });
 }
 
@@ -80,7 +80,7 @@ fn insert_delete_many<K: Keyspace>() {
     assert_eq!(map.len(), 4 * 1_000, "{}", K::NAME);
     let mut seen = 0;
     map.for_each(|k, e| {
-        assert_eq!(e.value, Value::Str(Bytes::copy_from_slice(k)), "{}", K::NAME);
+        assert_eq!(e.value, Value::Str(Str::from_slice(k)), "{}", K::NAME);
         seen += 1;
         true
     });

@@ -24,7 +24,7 @@ pub mod keys;
 pub mod server;
 pub mod strings;
 
-use crate::keyspace::{Db, Hasher, Keyspace, UnixMillis};
+use crate::keyspace::{Db, Hasher, Keyspace, Str, UnixMillis};
 use crate::resp::Reply;
 use crate::server::{ClientState, Shared};
 use bytes::Bytes;
@@ -248,22 +248,10 @@ pub fn owned(arg: &Bytes) -> Bytes {
     Bytes::copy_from_slice(arg)
 }
 
-/// A reply carrying a value read from the keyspace.
-///
-/// Small values are copied into a fresh buffer; large ones are shared by
-/// reference count. Sharing looks free but is not: cloning a stored
-/// `Bytes` writes its reference count (and the first clone of one built
-/// from a `Vec` even rewrites the stored handle), so every GET of a key
-/// would write to a cache line that other cores read, and a hot key's line
-/// would bounce between them. A private copy of a few hundred bytes costs
-/// less than one such miss.
-pub fn reply_value(v: &Bytes) -> Reply {
-    const COPY_UP_TO: usize = 1024;
-    if v.len() <= COPY_UP_TO {
-        Reply::Bulk(Bytes::copy_from_slice(v))
-    } else {
-        Reply::Bulk(v.clone())
-    }
+/// A reply carrying a string read from the keyspace (see [`Str::to_bytes`]
+/// for why small values are copied, not shared).
+pub fn reply_value(v: &Str) -> Reply {
+    Reply::Bulk(v.to_bytes())
 }
 
 /// Parse an integer argument strictly, as Redis's `getLongLongFromObject`.

@@ -35,8 +35,8 @@
 
 pub mod long_double;
 
-use super::{err, error_line, is, owned, parse_int, wrong_arity, Access, CmdResult, CommandSpec, CommandTable, Ctx, Handler};
-use crate::keyspace::{Entry, Keyspace, UnixMillis, Value};
+use super::{err, error_line, is, parse_int, wrong_arity, Access, CmdResult, CommandSpec, CommandTable, Ctx, Handler};
+use crate::keyspace::{Entry, Keyspace, Str, UnixMillis, Value};
 use crate::resp::parse::{parse_i64, DEFAULT_MAX_BULK_LEN};
 use crate::resp::Reply;
 use bytes::{Bytes, BytesMut};
@@ -97,7 +97,7 @@ pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
 // ---------------------------------------------------------------------------
 
 /// The string an entry holds, or the WRONGTYPE error.
-fn string_of(e: &Entry) -> Result<&Bytes, Reply> {
+fn string_of(e: &Entry) -> Result<&Str, Reply> {
     match &e.value {
         Value::Str(s) => Ok(s),
         #[allow(unreachable_patterns)]
@@ -106,7 +106,7 @@ fn string_of(e: &Entry) -> Result<&Bytes, Reply> {
 }
 
 /// The string an entry holds, for changing it, or the WRONGTYPE error.
-fn string_mut(e: &mut Entry) -> Result<&mut Bytes, Reply> {
+fn string_mut(e: &mut Entry) -> Result<&mut Str, Reply> {
     match &mut e.value {
         Value::Str(s) => Ok(s),
         #[allow(unreachable_patterns)]
@@ -117,13 +117,6 @@ fn string_mut(e: &mut Entry) -> Result<&mut Bytes, Reply> {
 /// A bulk reply, or the null bulk for a missing value.
 fn bulk_or_null(v: Option<Bytes>) -> Reply {
     v.map_or(Reply::Null, Reply::Bulk)
-}
-
-/// A writable buffer holding `s`: its own allocation, taken over without a
-/// copy when no one else holds it, so repeated appends grow it in place
-/// (amortised doubling, like Redis's sds).
-fn take_mut(s: &mut Bytes) -> BytesMut {
-    std::mem::take(s).try_into_mut().unwrap_or_else(|shared| BytesMut::from(&shared[..]))
 }
 
 /// Redis's `checkStringLength`: a string may not grow past
@@ -242,7 +235,7 @@ fn expire_time(arg: &[u8], flags: u16, now: UnixMillis, command: &str) -> Result
 fn set_generic<K: Keyspace>(
     ctx: &mut Ctx<'_, K>,
     key: &[u8],
-    value: Bytes,
+    value: Str,
     condition: Condition,
     ttl: Ttl,
     get: bool,
@@ -252,7 +245,7 @@ fn set_generic<K: Keyspace>(
     let now = ctx.now;
     ctx.db().update(key, now, |slot| {
         let old = match slot.as_ref() {
-            Some(e) if get => Some(string_of(e)?.clone()),
+            Some(e) if get => Some(string_of(e)?.to_bytes()),
             _ => None,
         };
         let found = slot.is_some();
@@ -306,33 +299,33 @@ fn set<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
         Condition::Always
     };
     let get = flags & opt::GET != 0;
-    set_generic(ctx, &args[1], owned(&args[2]), condition, ttl, get, Reply::OK, Reply::Null)
+    set_generic(ctx, &args[1], Str::from_slice(&args[2]), condition, ttl, get, Reply::OK, Reply::Null)
 }
 
 /// # Format
 /// `SETNX key value`: `:1` if set, `:0` if the key existed.
 fn setnx<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
-    set_generic(ctx, &args[1], owned(&args[2]), Condition::IfAbsent, Ttl::Clear, false, Reply::Integer(1), Reply::Integer(0))
+    set_generic(ctx, &args[1], Str::from_slice(&args[2]), Condition::IfAbsent, Ttl::Clear, false, Reply::Integer(1), Reply::Integer(0))
 }
 
 /// # Format
 /// `SETEX key seconds value`
 fn setex<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     let at = expire_time(&args[2], opt::EX, ctx.now, "setex")?;
-    set_generic(ctx, &args[1], owned(&args[3]), Condition::Always, Ttl::At(at), false, Reply::OK, Reply::Null)
+    set_generic(ctx, &args[1], Str::from_slice(&args[3]), Condition::Always, Ttl::At(at), false, Reply::OK, Reply::Null)
 }
 
 /// # Format
 /// `PSETEX key milliseconds value`
 fn psetex<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     let at = expire_time(&args[2], opt::PX, ctx.now, "psetex")?;
-    set_generic(ctx, &args[1], owned(&args[3]), Condition::Always, Ttl::At(at), false, Reply::OK, Reply::Null)
+    set_generic(ctx, &args[1], Str::from_slice(&args[3]), Condition::Always, Ttl::At(at), false, Reply::OK, Reply::Null)
 }
 
 /// # Format
 /// `GETSET key value`: the old value or nil; the new value has no TTL.
 fn getset<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
-    set_generic(ctx, &args[1], owned(&args[2]), Condition::Always, Ttl::Clear, true, Reply::OK, Reply::Null)
+    set_generic(ctx, &args[1], Str::from_slice(&args[2]), Condition::Always, Ttl::Clear, true, Reply::OK, Reply::Null)
 }
 
 /// # Format
@@ -340,7 +333,7 @@ fn getset<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
 fn getdel<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     ctx.db().update(&args[1], ctx.now, |slot| {
         let Some(e) = slot.as_ref() else { return Ok(Reply::Null) };
-        let value = string_of(e)?.clone();
+        let value = string_of(e)?.to_bytes();
         *slot = None;
         Ok(Reply::Bulk(value))
     })
@@ -357,7 +350,7 @@ fn getex<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     let now = ctx.now;
     ctx.db().update(&args[1], now, |slot| {
         let Some(e) = slot.as_mut() else { return Ok(Reply::Null) };
-        let value = string_of(e)?.clone();
+        let value = string_of(e)?.to_bytes();
         match time {
             Some(arg) => {
                 let at = expire_time(arg, flags, now, "getex")?;
@@ -401,7 +394,7 @@ fn mget<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
 fn store_pairs<K: Keyspace>(ctx: &Ctx<'_, K>, pairs: &[Bytes]) {
     let db = ctx.db();
     for pair in pairs.chunks_exact(2) {
-        let value = owned(&pair[1]);
+        let value = Str::from_slice(&pair[1]);
         db.update(&pair[0], ctx.now, |slot| *slot = Some(Entry::string(value)));
     }
 }
@@ -445,7 +438,7 @@ fn incr_by<K: Keyspace>(ctx: &mut Ctx<'_, K>, key: &[u8], delta: i64) -> CmdResu
             Some(e) => (parse_i64(string_of(e)?).ok_or(Reply::error(err::NOT_INTEGER))?, e.expires_at),
         };
         let new = current.checked_add(delta).ok_or(Reply::error(err::OVERFLOW))?;
-        let text = Bytes::copy_from_slice(itoa::Buffer::new().format(new).as_bytes());
+        let text = Str::from_slice(itoa::Buffer::new().format(new).as_bytes());
         *slot = Some(Entry { value: Value::Str(text), expires_at });
         Ok(Reply::Integer(new))
     })
@@ -498,7 +491,7 @@ fn incrbyfloat<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
         };
         let sum = sum.ok_or(Reply::error("ERR increment would produce NaN or Infinity"))?;
         let text = Bytes::from(sum.to_human());
-        *slot = Some(Entry { value: Value::Str(text.clone()), expires_at });
+        *slot = Some(Entry { value: Value::Str(Str::from_slice(&text)), expires_at });
         Ok(Reply::Bulk(text))
     })
 }
@@ -514,14 +507,14 @@ fn append<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     let tail = &args[2];
     ctx.db().update(&args[1], ctx.now, |slot| {
         let Some(e) = slot.as_mut() else {
-            *slot = Some(Entry::string(owned(tail)));
+            *slot = Some(Entry::string(&tail[..]));
             return Ok(Reply::Integer(tail.len() as i64));
         };
         let s = string_mut(e)?;
         check_length(s.len() as u64, tail.len() as u64)?;
-        let mut buf = take_mut(s);
+        let mut buf = s.take_mut();
         buf.extend_from_slice(tail);
-        *s = buf.freeze();
+        *s = Str::from(buf);
         Ok(Reply::Integer(s.len() as i64))
     })
 }
@@ -538,7 +531,7 @@ fn strlen<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
 /// The bytes `start..=end` of `s`, with Redis's index rules: negative
 /// indexes count from the end, both are clamped to the string, and an
 /// empty range (also two negative indexes out of order) gives "".
-fn substring(s: &Bytes, start: i64, end: i64) -> Bytes {
+fn substring(s: &[u8], start: i64, end: i64) -> Bytes {
     let len = s.len() as i64;
     if (start < 0 && end < 0 && start > end) || len == 0 {
         return Bytes::new();
@@ -548,7 +541,7 @@ fn substring(s: &Bytes, start: i64, end: i64) -> Bytes {
     if start > end {
         return Bytes::new();
     }
-    s.slice(start as usize..=end as usize)
+    Bytes::copy_from_slice(&s[start as usize..=end as usize])
 }
 
 /// # Format
@@ -582,7 +575,7 @@ fn setrange<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
             let mut buf = BytesMut::zeroed(offset + value.len());
             buf[offset..].copy_from_slice(value);
             let len = buf.len();
-            *slot = Some(Entry::string(buf.freeze()));
+            *slot = Some(Entry::string(buf));
             return Ok(Reply::Integer(len as i64));
         };
         let s = string_mut(e)?;
@@ -591,12 +584,12 @@ fn setrange<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
         }
         check_length(offset as u64, value.len() as u64)?;
         let (offset, end) = (offset as usize, offset as usize + value.len());
-        let mut buf = take_mut(s);
+        let mut buf = s.take_mut();
         if buf.len() < end {
             buf.resize(end, 0);
         }
         buf[offset..end].copy_from_slice(value);
-        *s = buf.freeze();
+        *s = Str::from(buf);
         Ok(Reply::Integer(s.len() as i64))
     })
 }

@@ -50,7 +50,7 @@ use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-pub use entry::{now_ms, Entry, UnixMillis, Value};
+pub use entry::{now_ms, Entry, Str, UnixMillis, Value};
 
 /// A key as the maps store it: up to 24 bytes inline, longer ones on the
 /// heap.
