@@ -102,22 +102,28 @@ machine's two cores. The backends separate here: the global \`Mutex\`
 serialises every command and falls well behind; the \`RwLock\` helps reads
 only; the sharded and bucket-locked maps (DashMap, scc) and papaya lead.
 
-Two implementation choices matter at this level, both visible in the code:
+Three implementation choices matter at this level, all visible in the
+code:
 
+- keys up to 24 bytes and string values up to 22 bytes live inside the
+  map's own entry (\`keyspace::Key\`, \`keyspace::Str\`, like Redis's
+  \`embstr\`), so a lookup compares the key and copies the value from the
+  cache lines it has already loaded, instead of following two more
+  pointers;
 - replies to GET carry a private copy of a small value instead of a clone
-  of the stored \`Bytes\`: a clone writes the value's reference count,
-  a cache line that the other core then has to fetch back; removing that
-  write was the largest single gain at -P 16 while this baseline was built
-  (\`cmd::reply_value\`);
+  of a stored \`Bytes\`: a clone writes a reference count, a cache line
+  that the other core then has to fetch back (\`Str::to_bytes\`);
 - per-connection counters are written only by their own connection and
   summed on read (INFO), never kept in one shared atomic.
 
-What limits the rest: the kernel's TCP path is the largest share of
-server CPU in a profile (\`perf record\` during -P 16 GET); the maps' own
-cost is dominated by cache misses on the key comparison (each key is a
-separate heap allocation); and on two cores, three busy threads (two
-workers and the benchmark) pay for context switches that single-threaded
-Redis does not.
+What limits the rest: the kernel's TCP path is the largest share of server
+CPU in a profile (\`perf record\` during -P 16 GET); the maps' own cost is
+the cache misses of the hash-table probe (100,000 keys do not fit in L2);
+under write-heavy load, keys written from both cores move their cache
+lines back and forth; and on two cores, three busy threads (two workers
+and the benchmark) pay for context switches that single-threaded Redis
+does not. The global locks add waiting on top: every command of every
+connection passes through one lock word.
 
 ## References
 
