@@ -39,8 +39,9 @@ impl Backend {
 #[derive(Debug, Clone, Parser)]
 #[command(name = "convoy", version, about, long_about = None)]
 pub struct Config {
-    /// Keyspace backend.
-    #[arg(long, value_enum, default_value = "dashmap")]
+    /// Keyspace backend. The default is the one measured fastest on the
+    /// reference machine (2 cores; see papers/00-baseline.md).
+    #[arg(long, value_enum, default_value = "mutex")]
     pub backend: Backend,
 
     /// TCP port to listen on (0: any free port).
