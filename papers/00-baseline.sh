@@ -104,9 +104,17 @@ lands close to Redis: the network stack, not the map, sets the pace.
 With 16 requests per round trip the server's own work per request counts.
 Redis is one thread doing everything on one core; convoy spreads
 connections over worker threads that compete with redis-benchmark for the
-machine's two cores. The backends separate here: the global \`Mutex\`
-serialises every command and falls well behind; the \`RwLock\` helps reads
-only; the sharded and bucket-locked maps (DashMap, scc) and papaya lead.
+machine's two cores. The backends separate here, and on this machine not in
+the order a textbook predicts: the global \`Mutex\` is at or near the
+front. With two cores at most two workers run at once, each holds the lock
+for a few dozen nanoseconds per command, so it is seldom contended, and
+behind it sits the cheapest structure there is, one plain hash table. The
+sharded and bucket-locked maps (DashMap, scc) pay for their shard or bucket
+selection and their own lock words without having contention to win back;
+papaya adds a per-key slot lock to its lock-free table (see
+\`src/keyspace/slot.rs\`); flurry, the oldest design here, trails. The lock
+convoy needs more cores than this machine has; rerun this script on a bigger
+one before generalising either way.
 
 Three implementation choices matter at this level, all visible in the
 code:
