@@ -12,8 +12,8 @@
 //!
 //! Some mutable parameters are stored and reported but not acted on yet:
 //! `maxclients`, `timeout`, `maxmemory`, `maxmemory-policy`, `appendfsync`
-//! (no log yet) and `save` (convoy writes no snapshots). `hz` is the rate
-//! INFO reports; the expiry thread reads the startup value.
+//! (no log yet) and `save` (convoy writes no snapshots). `hz` takes effect
+//! at once: the active-expiry thread reads it every cycle.
 
 use super::server::{help, subcommand};
 use super::{err, error_line, is, Access, CmdResult, CommandSpec, CommandTable, Ctx, Subcommand};
