@@ -24,8 +24,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 const SHARDS: usize = 16;
 const _: () = assert!(SHARDS.is_power_of_two());
 
+/// One shard: deadlines in order, each with its key.
+type Shard = Mutex<BTreeSet<(UnixMillis, Bytes)>>;
+
 pub struct ExpiryIndex {
-    shards: Box<[CachePadded<Mutex<BTreeSet<(UnixMillis, Bytes)>>>]>,
+    shards: Box<[CachePadded<Shard>]>,
     /// Entries in all shards: the number of keys with an expiry.
     len: AtomicUsize,
 }
@@ -41,7 +44,7 @@ impl ExpiryIndex {
         ExpiryIndex { shards: (0..SHARDS).map(|_| CachePadded::new(Mutex::new(BTreeSet::new()))).collect(), len: AtomicUsize::new(0) }
     }
 
-    fn shard(&self, key: &[u8]) -> &Mutex<BTreeSet<(UnixMillis, Bytes)>> {
+    fn shard(&self, key: &[u8]) -> &Shard {
         // The high bits: aHash mixes them as well as the low ones.
         &self.shards[(stable_hash(key) >> 60) as usize & (SHARDS - 1)]
     }

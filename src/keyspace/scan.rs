@@ -72,7 +72,7 @@ impl ScanCursors {
         };
         let snapshot = cached.unwrap_or_else(|| {
             let mut keyed: Vec<(u64, Key)> = collect().into_iter().map(|k| (stable_hash(&k), k)).collect();
-            keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            keyed.sort_unstable_by_key(|(h, _)| *h);
             Arc::new(keyed)
         });
         let start = snapshot.partition_point(|(h, _)| *h < cursor);

@@ -89,6 +89,11 @@ pub trait SlotTable: Send + Sync + 'static {
     /// Number of slots in the map.
     fn len(&self) -> usize;
 
+    /// Whether the map has no slots.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Visit every slot; `f` returns `false` to stop.
     fn for_each_slot(&self, f: impl FnMut(&[u8], &Slot) -> bool);
 }
