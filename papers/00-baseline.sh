@@ -5,17 +5,16 @@
 # ratios to Redis.
 #
 # Needs: redis-server and redis-benchmark (Debian: apt-get install -y
-# redis-server), python3, and interleave.py (INTERLEAVE=path; default: the
-# team's copy at ../shared/tools/interleave.py).
+# redis-server) and python3 (standard library only).
 #
 # Usage: papers/00-baseline.sh [rounds]     (from the repository root)
 #
-# Writes papers/00-baseline/ (machine.txt, P1.md, P16.md, ratios.svg) and
+# Writes papers/00-baseline/ (machine.txt, P1.md and P16.md with every
+# sample in P1.csv and P16.csv, ratios.svg) and
 # regenerates papers/00-baseline.md from them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
-INTERLEAVE=${INTERLEAVE:-../shared/tools/interleave.py}
 OUT=papers/00-baseline
 mkdir -p "$OUT"
 
@@ -54,7 +53,7 @@ for P in 1 16; do
   rounds=$ROUNDS
   [ "$P" = 16 ] && rounds=$((ROUNDS * 3))
   echo "== -P $P, $rounds rounds" >&2
-  python3 "$INTERLEAVE" --rounds "$rounds" "${servers[@]}" -- \
+  python3 papers/tools/interleave.py --rounds "$rounds" --csv "$OUT/P$P.csv" "${servers[@]}" -- \
     -t set,get -c 50 -n 200000 -r 100000 -P "$P" | tee "$OUT/P$P.md"
 done
 
