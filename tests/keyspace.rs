@@ -10,6 +10,7 @@ use std::sync::Barrier;
 fn int_of(e: &Entry) -> u64 {
     match &e.value {
         Value::Str(s) => std::str::from_utf8(s).unwrap().parse().unwrap(),
+        other => panic!("not a string: {other:?}"),
     }
 }
 

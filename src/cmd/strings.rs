@@ -100,7 +100,6 @@ pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
 fn string_of(e: &Entry) -> Result<&Str, Reply> {
     match &e.value {
         Value::Str(s) => Ok(s),
-        #[allow(unreachable_patterns)]
         _ => Err(Reply::error(err::WRONGTYPE)),
     }
 }
@@ -109,7 +108,6 @@ fn string_of(e: &Entry) -> Result<&Str, Reply> {
 fn string_mut(e: &mut Entry) -> Result<&mut Str, Reply> {
     match &mut e.value {
         Value::Str(s) => Ok(s),
-        #[allow(unreachable_patterns)]
         _ => Err(Reply::error(err::WRONGTYPE)),
     }
 }
@@ -381,7 +379,6 @@ fn mget<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
         .map(|key| {
             db.get(key, ctx.now, |e| match e.map(|e| &e.value) {
                 Some(Value::Str(s)) => super::reply_value(s),
-                #[allow(unreachable_patterns)]
                 _ => Reply::Null,
             })
         })

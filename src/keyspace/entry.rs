@@ -1,6 +1,8 @@
 //! What a key maps to: a value and an optional expiry time.
 
+use super::types::{Hash, List, Set, Stream, ZSet};
 use bytes::{Bytes, BytesMut};
+use std::borrow::Borrow;
 use std::fmt;
 use std::ops::Deref;
 
@@ -17,13 +19,19 @@ pub fn now_ms() -> UnixMillis {
 
 /// A stored value.
 ///
-/// Collections (lists, hashes, sets, sorted sets, streams) join this enum as
-/// they arrive; every backend hands commands a `&mut Entry` under its per-key
-/// lock, so a collection is always changed in place, never copied.
+/// Every backend hands commands a `&mut Entry` under its per-key lock, so a
+/// collection is always changed in place, never copied: LPUSH onto a
+/// million-element list touches one element. Collections are boxed so that
+/// an entry stays small (a string is the common case).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// A string: any bytes, up to `proto-max-bulk-len`.
     Str(Str),
+    List(Box<List>),
+    Hash(Box<Hash>),
+    Set(Box<Set>),
+    ZSet(Box<ZSet>),
+    Stream(Box<Stream>),
 }
 
 impl Value {
@@ -31,6 +39,25 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
+        }
+    }
+
+    /// What `OBJECT ENCODING` replies: the encoding Redis 7 would use for
+    /// the same value (by its default size thresholds). convoy's own
+    /// representation is one per type, described in [`super::types`].
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Str(s) => s.encoding(),
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 }
@@ -153,9 +180,52 @@ impl From<&[u8]> for Str {
     }
 }
 
+impl Str {
+    /// Redis's encoding name: `int` for a decimal that fits an i64, `embstr`
+    /// up to 44 bytes, `raw` beyond.
+    pub fn encoding(&self) -> &'static str {
+        if self.len() <= 20 && crate::resp::parse::parse_i64(self).is_some() {
+            "int"
+        } else if self.len() <= 44 {
+            "embstr"
+        } else {
+            "raw"
+        }
+    }
+}
+
 impl PartialEq for Str {
     fn eq(&self, other: &Str) -> bool {
         self[..] == other[..]
+    }
+}
+
+impl Eq for Str {}
+
+/// Hashes as the bytes do, so a collection keyed by `Str` can be searched
+/// with a plain `&[u8]`.
+impl std::hash::Hash for Str {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self[..].hash(state)
+    }
+}
+
+impl Borrow<[u8]> for Str {
+    fn borrow(&self) -> &[u8] {
+        self
+    }
+}
+
+/// Byte-wise order, as Redis compares members (`memcmp`).
+impl Ord for Str {
+    fn cmp(&self, other: &Str) -> std::cmp::Ordering {
+        self[..].cmp(&other[..])
+    }
+}
+
+impl PartialOrd for Str {
+    fn partial_cmp(&self, other: &Str) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 

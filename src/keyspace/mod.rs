@@ -45,6 +45,7 @@ pub mod rwlock;
 pub mod scan;
 pub mod scc;
 pub mod slot;
+pub mod types;
 
 use bytes::Bytes;
 use std::collections::HashMap;
