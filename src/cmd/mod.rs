@@ -45,13 +45,73 @@ pub struct Ctx<'a, K> {
     pub client: &'a mut ClientState,
     /// The time the command runs at, for expiry decisions.
     pub now: UnixMillis,
+    /// Set by a blocking command that found nothing: the connection waits
+    /// on these keys and then runs the command again (see
+    /// [`server::blocking`](crate::server::blocking)).
+    pub block: Option<BlockRequest>,
+    /// True while EXEC runs queued commands: blocking commands then time
+    /// out at once, as in Redis.
+    pub in_exec: bool,
 }
 
-impl<K: Keyspace> Ctx<'_, K> {
+/// What a blocking command waits for.
+#[derive(Debug)]
+pub struct BlockRequest {
+    /// Keys whose growth may let the command succeed.
+    pub keys: Vec<Bytes>,
+    /// When to give up; `None` waits for ever.
+    pub timeout: Option<std::time::Duration>,
+    /// The reply when the time is up (nil, or a null array).
+    pub on_timeout: Reply,
+}
+
+impl<'a, K: Keyspace> Ctx<'a, K> {
+    pub fn new(server: &'a Shared<K>, client: &'a mut ClientState, now: UnixMillis) -> Self {
+        Ctx { server, client, now, block: None, in_exec: false }
+    }
+
     /// The database the client has selected.
     pub fn db(&self) -> &Db<K> {
         &self.server.dbs[self.client.db]
     }
+
+    /// A blocking command found nothing to take: ask the connection to wait
+    /// for one of `keys` to grow, for at most `timeout` (`None`: for ever).
+    /// Inside EXEC this replies `on_timeout` at once instead. The returned
+    /// reply is what the command should return now.
+    pub fn block_on(&mut self, keys: &[Bytes], timeout: Option<std::time::Duration>, on_timeout: Reply) -> CmdResult {
+        if self.in_exec {
+            return Ok(on_timeout);
+        }
+        self.block = Some(BlockRequest { keys: keys.to_vec(), timeout, on_timeout: on_timeout.clone() });
+        Ok(on_timeout)
+    }
+
+    /// A write added `n` elements to `key` (a list, sorted set or stream):
+    /// wake up to `n` clients blocked on it. Call after the update.
+    pub fn signal_ready(&self, key: &[u8], n: usize) {
+        self.server.blocking.signal(self.client.db, key, n);
+    }
+}
+
+/// Parse a blocking command's timeout (seconds, fractions allowed, 0 for
+/// ever) as Redis's `getTimeoutFromObjectOrReply`.
+pub fn parse_timeout(arg: &[u8]) -> Result<Option<std::time::Duration>, Reply> {
+    let secs: f64 = std::str::from_utf8(arg)
+        .ok()
+        .filter(|s| !s.is_empty() && !s.starts_with(char::is_whitespace) && !s.ends_with(char::is_whitespace))
+        .and_then(|s| s.parse().ok())
+        .filter(|v: &f64| v.is_finite())
+        .ok_or(Reply::error("ERR timeout is not a float or out of range"))?;
+    if secs < 0.0 {
+        return Err(Reply::error("ERR timeout is negative"));
+    }
+    // Redis works in milliseconds and caps the deadline at LLONG_MAX.
+    if secs * 1000.0 > (i64::MAX / 2) as f64 {
+        return Err(Reply::error("ERR timeout is out of range"));
+    }
+    let ms = (secs * 1000.0).round() as u64;
+    Ok(if ms == 0 && secs == 0.0 { None } else { Some(std::time::Duration::from_millis(ms.max(1))) })
 }
 
 /// How a command enters the [gate](crate::keyspace::gate): which commands

@@ -43,6 +43,11 @@ impl ClientInfo {
     }
 }
 
+/// Where messages for a client go that are not replies to its own
+/// requests (pub/sub messages): its connection writes them out between
+/// requests. Unbounded, so a publisher never waits for a slow subscriber.
+pub type PushSender = tokio::sync::mpsc::UnboundedSender<crate::resp::Reply>;
+
 /// A connection's private state, handed to every command it runs.
 pub struct ClientState {
     pub info: Arc<ClientInfo>,
@@ -51,9 +56,15 @@ pub struct ClientState {
     pub protocol: Protocol,
     /// Set by QUIT (and protocol errors): close once the reply is written.
     pub close_after_reply: bool,
+    /// This client's push channel (see [`PushSender`]).
+    pub pushes: PushSender,
 }
 
 impl ClientState {
+    pub fn new(info: Arc<ClientInfo>, protocol: Protocol, pushes: PushSender) -> ClientState {
+        ClientState { info, db: 0, protocol, close_after_reply: false, pushes }
+    }
+
     pub fn id(&self) -> u64 {
         self.info.id
     }

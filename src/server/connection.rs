@@ -7,25 +7,38 @@
 //! pipelines N requests pays one round trip, not N (without both, pipelined
 //! throughput falls into the delayed-ACK rhythm of a few dozen ms).
 //!
+//! Two things interrupt the rhythm:
+//!
+//! - a blocking command (BLPOP ...) that finds nothing: the replies so far
+//!   are written, and the connection waits (see [`super::blocking`]) before
+//!   it reads on; requests that arrive meanwhile stay in the buffer, as in
+//!   Redis;
+//! - pushed messages (pub/sub) arrive on the client's push channel and are
+//!   written between batches.
+//!
 //! No lock or guard is held across an `.await`: commands run to completion
 //! synchronously between the read and the write.
 
+use super::blocking::Waiter;
 use super::{ClientState, Shared};
-use crate::cmd::{self, Ctx};
+use crate::cmd::{self, BlockRequest, Ctx};
 use crate::keyspace::{now_ms, Keyspace};
 use crate::resp::parse::Limits;
 use crate::resp::{parse_request, ParseError, Reply};
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::sync::{mpsc, watch};
 
 /// Initial size of each connection's read and write buffers.
 const BUF_SIZE: usize = 16 * 1024;
 /// A buffer that grew beyond this for one big batch is given back after it.
 const SHRINK_ABOVE: usize = 1024 * 1024;
+/// While blocked, stop reading once this much input is waiting.
+const MAX_INPUT_WHILE_BLOCKED: usize = 1024 * 1024;
 
 /// Serve one connection until the client leaves, QUIT, a protocol error, or
 /// server shutdown.
@@ -34,30 +47,49 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
     let laddr = socket.local_addr().unwrap_or(shared.local_addr);
     shared.stats.total_connections_received.fetch_add(1, Ordering::Relaxed);
     let info = shared.clients.register(peer, laddr, std::os::fd::AsRawFd::as_raw_fd(&socket));
-    let mut client = ClientState { info, db: 0, protocol: shared.default_protocol(), close_after_reply: false };
+    let (push_tx, mut pushes) = mpsc::unbounded_channel();
+    let mut client = ClientState::new(info, shared.default_protocol(), push_tx);
     let mut shutdown = shared.shutdown.subscribe();
     let mut input = BytesMut::with_capacity(BUF_SIZE);
     let mut output = BytesMut::with_capacity(BUF_SIZE);
     let limits = Limits::default();
 
     'conn: loop {
-        let read = tokio::select! {
-            r = socket.read_buf(&mut input) => r,
+        tokio::select! {
+            read = socket.read_buf(&mut input) => match read {
+                Ok(0) | Err(_) => break 'conn,
+                Ok(_) => {}
+            },
+            Some(message) = pushes.recv() => {
+                message.encode(client.protocol, &mut output);
+                while let Ok(message) = pushes.try_recv() {
+                    message.encode(client.protocol, &mut output);
+                }
+            }
             _ = shutdown.wait_for(|stop| *stop) => break 'conn,
-        };
-        match read {
-            Ok(0) | Err(_) => break 'conn,
-            Ok(_) => {}
         }
 
         // Execute every complete request in the buffer.
-        let now = now_ms();
         let mut last_cmd = None;
         loop {
             match parse_request(&mut input, limits) {
                 Ok(Some(args)) => {
-                    let mut ctx = Ctx { server: &shared, client: &mut client, now };
-                    let reply = cmd::execute(&mut ctx, &args);
+                    let (mut reply, block) = run(&shared, &mut client, &args);
+                    if let Some(request) = block {
+                        // Show the client everything before the blocked
+                        // command, then wait.
+                        if !output.is_empty() {
+                            if socket.write_all(&output).await.is_err() {
+                                break 'conn;
+                            }
+                            output.clear();
+                        }
+                        let waited = wait_blocked(&mut socket, &mut input, &mut shutdown, &shared, &mut client, &args, request);
+                        match waited.await {
+                            Some(r) => reply = r,
+                            None => break 'conn,
+                        }
+                    }
                     reply.encode(client.protocol, &mut output);
                     // The owner's own counter, bumped per command so that an
                     // INFO later in the same batch counts the ones before
@@ -109,4 +141,75 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
     }
     let _ = socket.shutdown().await;
     shared.clients.unregister(client.id());
+}
+
+/// Run one request at the current time; returns its reply and, if it is a
+/// blocking command that found nothing, what it wants to wait for.
+fn run<K: Keyspace>(shared: &Shared<K>, client: &mut ClientState, args: &[Bytes]) -> (Reply, Option<BlockRequest>) {
+    let mut ctx = Ctx::new(shared, client, now_ms());
+    let reply = cmd::execute(&mut ctx, args);
+    (reply, ctx.block.take())
+}
+
+/// Takes a waiter off its queues however the wait ends: reply, timeout,
+/// disconnect, shutdown, or the task being dropped.
+struct Registration<'a> {
+    blocking: &'a super::blocking::Blocking,
+    db: usize,
+    keys: Vec<Bytes>,
+    waiter: Arc<Waiter>,
+}
+
+impl Drop for Registration<'_> {
+    fn drop(&mut self) {
+        self.blocking.unregister(self.db, &self.keys, &self.waiter);
+    }
+}
+
+/// Wait for a blocked command's keys, rerunning the command each time one
+/// is signalled. Returns its reply (or the timeout reply), or `None` if
+/// the client left or the server is shutting down.
+async fn wait_blocked<K: Keyspace>(
+    socket: &mut TcpStream,
+    input: &mut BytesMut,
+    shutdown: &mut watch::Receiver<bool>,
+    shared: &Shared<K>,
+    client: &mut ClientState,
+    args: &[Bytes],
+    request: BlockRequest,
+) -> Option<Reply> {
+    let deadline = request.timeout.map(|t| tokio::time::Instant::now() + t);
+    let registration = Registration {
+        blocking: &shared.blocking,
+        db: client.db,
+        waiter: shared.blocking.register(client.db, &request.keys, client.id()),
+        keys: request.keys,
+    };
+    loop {
+        // Retry right after registering (no lost wake-up, see blocking.rs)
+        // and after every wake-up.
+        registration.waiter.retrying();
+        let (reply, block) = run(shared, client, args);
+        if block.is_none() {
+            return Some(reply);
+        }
+        loop {
+            let timeout = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = registration.waiter.woken() => break,
+                _ = timeout => return Some(request.on_timeout),
+                read = socket.read_buf(input), if input.len() < MAX_INPUT_WHILE_BLOCKED => match read {
+                    // Pipelined requests wait in the buffer; EOF ends the wait.
+                    Ok(0) | Err(_) => return None,
+                    Ok(_) => {}
+                },
+                _ = shutdown.wait_for(|stop| *stop) => return None,
+            }
+        }
+    }
 }

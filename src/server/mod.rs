@@ -8,6 +8,7 @@
 //! batch it is executing, waits for every connection task to end, then
 //! stops the expiry thread.
 
+pub mod blocking;
 pub mod clients;
 pub mod connection;
 mod expire;
@@ -76,6 +77,8 @@ pub struct Shared<K> {
     pub dbs: Box<[Db<K>]>,
     pub gate: Gate,
     pub commands: CommandTable<K>,
+    /// Clients blocked in BLPOP and friends, by key.
+    pub blocking: blocking::Blocking,
     pub clients: Clients,
     pub stats: Stats,
     /// Run-time parameters (CONFIG GET/SET). Read rarely (INFO, CONFIG),
@@ -95,6 +98,7 @@ impl<K: Keyspace> Shared<K> {
             dbs: (0..config.databases.max(1)).map(|_| Db::new()).collect(),
             gate: Gate::new(),
             commands: CommandTable::new(),
+            blocking: blocking::Blocking::default(),
             clients: Clients::default(),
             stats: Stats::default(),
             settings: RwLock::new(Settings::from_config(&config)),
