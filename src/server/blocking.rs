@@ -22,27 +22,35 @@
 //!
 //! # No lost wake-up
 //!
-//! A waiter registers *before* it retries its command; a writer signals
-//! *after* its update. This is Dekker's pattern: the waiter writes the
-//! blocked count then reads the key, the writer writes the key then reads
-//! the count, each with a `SeqCst` fence between its write and its read.
-//! The fences guarantee that at least one of the two sees the other's
-//! write: either the retry finds the element, or the signal finds the
-//! waiter. (The key's lock alone is not enough: on the slot backends a
-//! missing key's retry and a creating push lock two different slots.)
-//! `tokio`'s `Notify` keeps a wake-up that arrives before the waiter
-//! sleeps.
+//! A waiter registers, then retries its command; a writer updates the key,
+//! then signals, both inside one command. The danger is a writer that
+//! reads "nobody is blocked" before the registration is visible to it, and
+//! whose element the retry does not see either. The key's lock does not
+//! rule that out on every backend (on the slot backends a missing key's
+//! retry and a creating push lock two different slots), so the waiter
+//! publishes its registration by *quiescence*: after registering it passes
+//! once through the [gate](crate::keyspace::gate)'s exclusive side before
+//! retrying ([`Blocking::register`] does both). Every writer holds the
+//! gate's shared side for its whole command, update and signal together,
+//! so each writer either finished before that pass (and the retry, which
+//! comes after, sees its element) or started after it (and its signal sees
+//! the registration). The cost lands on the rare event, a client starting
+//! to block, and not on every push: `signal` stays a plain read of a
+//! counter. (RCU's `synchronize_rcu` and Linux's `membarrier` make the same
+//! trade.) `tokio`'s `Notify` keeps a wake-up that arrives before the
+//! waiter sleeps.
 //!
 //! # Cost when nobody is blocked
 //!
 //! `signal` first reads one counter of blocked clients; it is written only
 //! when a client blocks or unblocks, so on the push path it is a read of a
-//! cache line every core shares, not a write.
+//! cache line every core shares, not a write, and no fence.
 
 use crate::keyspace::Key;
 use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
+use crate::keyspace::gate::Gate;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -63,11 +71,6 @@ impl Waiter {
         self.notify.notified().await;
     }
 
-    /// Mark this waiter as awake and about to retry: a later signal may
-    /// wake it again.
-    pub fn retrying(&self) {
-        self.woken.store(false, Ordering::SeqCst);
-    }
 }
 
 #[derive(Default)]
@@ -79,8 +82,11 @@ pub struct Blocking {
 }
 
 impl Blocking {
-    /// Queue a client on `keys` of database `db`.
-    pub fn register(&self, db: usize, keys: &[bytes::Bytes], client_id: u64) -> Arc<Waiter> {
+    /// Queue a client on `keys` of database `db`, then wait until every
+    /// command in flight has finished (see "No lost wake-up"): from the
+    /// return on, every writer sees this waiter. Must not be called while
+    /// holding the gate.
+    pub fn register(&self, gate: &Gate, db: usize, keys: &[bytes::Bytes], client_id: u64) -> Arc<Waiter> {
         let waiter = Arc::new(Waiter { client_id, woken: AtomicBool::new(false), notify: Notify::new() });
         let mut queues = self.queues.lock();
         for key in keys {
@@ -89,11 +95,20 @@ impl Blocking {
                 queue.push_back(waiter.clone());
             }
         }
-        self.blocked.fetch_add(1, Ordering::SeqCst);
-        // Dekker: orders this registration before the caller's retry reads
-        // the key; pairs with the fence in `signal`.
-        fence(Ordering::SeqCst);
+        // Relaxed: published to writers by the gate pass below.
+        self.blocked.fetch_add(1, Ordering::Relaxed);
+        drop(queues);
+        drop(gate.exclusive());
         waiter
+    }
+
+    /// The waiter is awake and about to retry its command: a later signal
+    /// may wake it again. Taken under the queues lock, like the flag's
+    /// setting in `signal`, so that a signal either comes before (and the
+    /// retry sees its element) or sees the flag cleared (and wakes it).
+    pub fn retrying(&self, waiter: &Waiter) {
+        let _queues = self.queues.lock();
+        waiter.woken.store(false, Ordering::Relaxed);
     }
 
     /// Take a waiter off every queue it is on.
@@ -108,16 +123,16 @@ impl Blocking {
                 }
             }
         }
-        self.blocked.fetch_sub(1, Ordering::SeqCst);
+        self.blocked.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// A write added `n` elements to `key`: wake up to `n` of its waiters,
-    /// oldest first. Call after the update, outside the key's lock.
+    /// oldest first. Call after the update, outside the key's lock but
+    /// inside the command (holding the gate's shared side).
     pub fn signal(&self, db: usize, key: &[u8], n: usize) {
-        // Dekker: orders the caller's update before this read of the
-        // count; pairs with the fence in `register`.
-        fence(Ordering::SeqCst);
-        if self.blocked.load(Ordering::SeqCst) == 0 || n == 0 {
+        // Relaxed: a registration this load could miss is ordered before
+        // the caller's command by the gate (see "No lost wake-up").
+        if self.blocked.load(Ordering::Relaxed) == 0 || n == 0 {
             return;
         }
         let queues = self.queues.lock();
@@ -127,7 +142,8 @@ impl Blocking {
             if left == 0 {
                 break;
             }
-            if !w.woken.swap(true, Ordering::SeqCst) {
+            // Under the queues lock, as in `retrying`.
+            if !w.woken.swap(true, Ordering::Relaxed) {
                 w.notify.notify_one();
                 left -= 1;
             }

@@ -182,13 +182,13 @@ async fn wait_blocked<K: Keyspace>(
     let registration = Registration {
         blocking: &shared.blocking,
         db: client.db,
-        waiter: shared.blocking.register(client.db, &request.keys, client.id()),
+        waiter: shared.blocking.register(&shared.gate, client.db, &request.keys, client.id()),
         keys: request.keys,
     };
     loop {
         // Retry right after registering (no lost wake-up, see blocking.rs)
         // and after every wake-up.
-        registration.waiter.retrying();
+        shared.blocking.retrying(&registration.waiter);
         let (reply, block) = run(shared, client, args);
         if block.is_none() {
             return Some(reply);
