@@ -23,6 +23,7 @@ pub mod connection;
 pub mod keys;
 pub mod server;
 pub mod strings;
+pub mod transactions;
 
 use crate::keyspace::{Db, Hasher, Keyspace, Str, UnixMillis};
 use crate::resp::Reply;
@@ -192,12 +193,16 @@ impl<K: Keyspace> CommandTable<K> {
         config::register(&mut t);
         strings::register(&mut t);
         keys::register(&mut t);
+        transactions::register(&mut t);
         t
     }
 
     /// Add a command; its name must be lower case and new.
     pub fn add(&mut self, spec: CommandSpec<K>) {
         assert!(spec.name.bytes().all(|b| !b.is_ascii_uppercase()), "{} not lower case", spec.name);
+        // A command that writes keys must hold the gate, or multi-key
+        // atomicity, WATCH and blocked clients' wake-ups lose their footing.
+        assert!(!(spec.flags.contains(&"write") && spec.access == Access::None), "{} writes without the gate", spec.name);
         let old = self.by_name.insert(spec.name.as_bytes(), spec);
         assert!(old.is_none(), "command registered twice");
     }
@@ -225,15 +230,24 @@ impl<K: Keyspace> CommandTable<K> {
     }
 }
 
-/// Run one request: look the command up, check its arity, enter the gate
-/// as the command requires, and call it.
+/// Run one request: look the command up, check its arity, queue it if a
+/// transaction is open, else enter the gate as the command requires and
+/// call it.
 pub fn execute<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> Reply {
     let server = ctx.server;
     let Some(spec) = server.commands.get(&args[0]) else {
+        transactions::refused(ctx.client);
         return unknown_command(args);
     };
     if !spec.arity_ok(args.len()) {
+        transactions::refused(ctx.client);
         return wrong_arity(spec.name);
+    }
+    if let Some(multi) = ctx.client.multi.as_mut() {
+        if !transactions::runs_inside_multi(spec.name) {
+            multi.queue.push(args.to_vec());
+            return Reply::status("QUEUED");
+        }
     }
     let access = match spec.access {
         Access::ExclusiveIfManyKeys if args.len() > 2 => Access::Exclusive,
@@ -252,6 +266,15 @@ pub fn execute<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> Reply {
         }
     };
     result.unwrap_or_else(|e| e)
+}
+
+/// Run a command queued by MULTI, from EXEC: the caller already holds the
+/// gate's exclusive side, so the command does not enter it again.
+pub(crate) fn execute_queued<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> Reply {
+    match ctx.server.commands.get(&args[0]) {
+        Some(spec) => (spec.handler)(ctx, args).unwrap_or_else(|e| e),
+        None => unknown_command(args),
+    }
 }
 
 /// Redis's reply to a command it does not know, quoting up to 128 bytes of

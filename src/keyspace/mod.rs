@@ -46,6 +46,7 @@ pub mod scan;
 pub mod scc;
 pub mod slot;
 pub mod types;
+pub mod watch;
 
 use bytes::Bytes;
 use std::collections::HashMap;
@@ -180,6 +181,8 @@ pub(crate) fn update_in_place<R>(stored: &mut Entry, f: impl FnOnce(&mut Option<
 pub struct Db<K> {
     map: K,
     expiry: expiry::ExpiryIndex,
+    /// Clients watching keys of this database (WATCH).
+    pub watches: watch::Watches,
     scans: scan::ScanCursors,
     expired_keys: AtomicU64,
 }
@@ -192,7 +195,7 @@ impl<K: Keyspace> Default for Db<K> {
 
 impl<K: Keyspace> Db<K> {
     pub fn new() -> Self {
-        Db { map: K::new(), expiry: expiry::ExpiryIndex::new(), scans: scan::ScanCursors::new(), expired_keys: AtomicU64::new(0) }
+        Db { map: K::new(), expiry: expiry::ExpiryIndex::new(), watches: watch::Watches::default(), scans: scan::ScanCursors::new(), expired_keys: AtomicU64::new(0) }
     }
 
     /// The backend map itself, for code that measures it.
@@ -239,6 +242,7 @@ impl<K: Keyspace> Db<K> {
             if before != after {
                 self.expiry.reschedule(key, before, after);
             }
+            self.watches.touch(key);
             r
         })
     }
@@ -268,7 +272,8 @@ impl<K: Keyspace> Db<K> {
     }
 
     /// Delete every key (FLUSHDB). Each key is removed through `update`, so
-    /// a concurrent writer never writes into a detached entry.
+    /// a concurrent writer never writes into a detached entry, and each
+    /// watched key that existed counts as changed, as in Redis.
     pub fn clear(&self, now: UnixMillis) {
         let mut keys = Vec::with_capacity(self.map.len());
         self.map.for_each(|k, _| {

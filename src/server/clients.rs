@@ -1,6 +1,8 @@
 //! Connected clients: each connection's private state, and the registry
 //! that CLIENT LIST and INFO clients read.
 
+use crate::keyspace::watch::WatchFlag;
+use crate::keyspace::Key;
 use crate::resp::Protocol;
 use bytes::Bytes;
 use parking_lot::Mutex;
@@ -58,11 +60,34 @@ pub struct ClientState {
     pub close_after_reply: bool,
     /// This client's push channel (see [`PushSender`]).
     pub pushes: PushSender,
+    /// Commands queued since MULTI; `None` outside a transaction.
+    pub multi: Option<Multi>,
+    /// Raised when a key this client WATCHes changes.
+    pub watch_flag: WatchFlag,
+    /// The keys this client WATCHes: (database, key).
+    pub watching: Vec<(usize, Key)>,
+}
+
+/// A transaction being queued.
+#[derive(Debug, Default)]
+pub struct Multi {
+    pub queue: Vec<Vec<bytes::Bytes>>,
+    /// A command was refused while queueing: EXEC will fail (EXECABORT).
+    pub aborted: bool,
 }
 
 impl ClientState {
     pub fn new(info: Arc<ClientInfo>, protocol: Protocol, pushes: PushSender) -> ClientState {
-        ClientState { info, db: 0, protocol, close_after_reply: false, pushes }
+        ClientState {
+            info,
+            db: 0,
+            protocol,
+            close_after_reply: false,
+            pushes,
+            multi: None,
+            watch_flag: WatchFlag::default(),
+            watching: Vec::new(),
+        }
     }
 
     pub fn id(&self) -> u64 {

@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::keyspace::gate::Gate;
 use crate::keyspace::{Db, Keyspace};
 use crate::resp::Protocol;
-pub use clients::{ClientInfo, ClientState, Clients};
+pub use clients::{ClientInfo, ClientState, Clients, Multi};
 use std::net::SocketAddr;
 use parking_lot::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
