@@ -60,6 +60,12 @@ pub struct Config {
     #[arg(long, default_value_t = 16)]
     pub databases: usize,
 
+    /// How multi-key commands and transactions are made atomic: brlock (a
+    /// per-thread reader lock, the default), rwlock (one global RwLock, the
+    /// naive design), none (no atomicity: only for measuring the gate's cost).
+    #[arg(long, value_enum, default_value = "brlock")]
+    pub gate: crate::keyspace::gate::GateMode,
+
     /// Active expiry cycles per second (Redis's `hz`).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=500))]
     pub hz: u32,

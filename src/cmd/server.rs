@@ -248,6 +248,7 @@ fn info_server<K: Keyspace>(s: &Shared<K>, out: &mut String) {
     field(out, "convoy_version", env!("CARGO_PKG_VERSION"));
     field(out, "convoy_backend", s.backend_name);
     field(out, "convoy_threads", s.config.worker_threads());
+    field(out, "convoy_gate", format!("{:?}", s.gate.mode()).to_lowercase());
 }
 
 fn info_clients<K: Keyspace>(s: &Shared<K>, out: &mut String) {

@@ -16,15 +16,41 @@
 //! Locking behaviour: `shared` blocks only while an exclusive holder runs or
 //! waits; `exclusive` blocks until every shared holder has left. Neither is
 //! ever held across an `.await`: commands run to completion synchronously.
+//!
+//! # Modes, for measuring
+//!
+//! `--gate` picks the implementation ([`GateMode`]): `brlock` (the
+//! default, above); `rwlock`, one global `RwLock` that every command takes
+//! shared, the naive design kept to show what it costs; and `none`, no
+//! gate at all, which gives up multi-key atomicity, transactions' isolation
+//! and WATCH's guarantee, and exists only to measure what the gate costs
+//! single-key commands (`papers/06-multikey-gate.md`).
 
 use crossbeam_utils::CachePadded;
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// Which gate to build (`--gate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum GateMode {
+    /// A big-reader lock: one RwLock per shard, shard per thread.
+    #[default]
+    Brlock,
+    /// One global RwLock taken shared by every command (the naive design).
+    Rwlock,
+    /// No gate: multi-key commands, transactions and WATCH lose their
+    /// guarantees. For measuring the gate's cost only.
+    None,
+}
+
 pub struct Gate {
+    mode: GateMode,
     shards: Box<[CachePadded<RwLock<()>>]>,
 }
+
+/// Proof that the caller holds the shared side (if the mode has one).
+pub type Shared<'a> = Option<RwLockReadGuard<'a, ()>>;
 
 /// Proof that the caller holds the exclusive side of every shard.
 pub struct Exclusive<'a> {
@@ -33,29 +59,40 @@ pub struct Exclusive<'a> {
 
 impl Default for Gate {
     fn default() -> Self {
-        Self::new()
+        Self::new(GateMode::Brlock)
     }
 }
 
 impl Gate {
     /// A gate with a power-of-two number of shards, at least twice the
     /// number of cores, so that threads rarely share one (the shard is
-    /// picked by a per-thread number, masked).
-    pub fn new() -> Self {
+    /// picked by a per-thread number, masked). The `rwlock` mode uses the
+    /// first shard only.
+    pub fn new(mode: GateMode) -> Self {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        let n = (cores * 2).next_power_of_two();
+        let n = if mode == GateMode::Brlock { (cores * 2).next_power_of_two() } else { 1 };
         assert!(n.is_power_of_two());
-        Gate { shards: (0..n).map(|_| CachePadded::new(RwLock::new(()))).collect() }
+        Gate { mode, shards: (0..n).map(|_| CachePadded::new(RwLock::new(()))).collect() }
+    }
+
+    pub fn mode(&self) -> GateMode {
+        self.mode
     }
 
     /// Enter as an ordinary command.
-    pub fn shared(&self) -> RwLockReadGuard<'_, ()> {
-        self.shards[thread_index() & (self.shards.len() - 1)].read()
+    pub fn shared(&self) -> Shared<'_> {
+        match self.mode {
+            GateMode::None => None,
+            _ => Some(self.shards[thread_index() & (self.shards.len() - 1)].read()),
+        }
     }
 
     /// Enter alone: every other command waits until the result is dropped.
     pub fn exclusive(&self) -> Exclusive<'_> {
-        Exclusive { _guards: self.shards.iter().map(|s| s.write()).collect() }
+        match self.mode {
+            GateMode::None => Exclusive { _guards: Vec::new() },
+            _ => Exclusive { _guards: self.shards.iter().map(|s| s.write()).collect() },
+        }
     }
 }
 

@@ -96,7 +96,7 @@ impl<K: Keyspace> Shared<K> {
         Shared {
             backend_name: K::NAME,
             dbs: (0..config.databases.max(1)).map(|_| Db::new()).collect(),
-            gate: Gate::new(),
+            gate: Gate::new(config.gate),
             commands: CommandTable::new(),
             blocking: blocking::Blocking::default(),
             clients: Clients::default(),
