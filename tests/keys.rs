@@ -503,3 +503,24 @@ fn lazy_expiry_on_read() {
         assert_eq!(c.cmd(&["KEYS", "*"]), "*1\r\n$4\r\nkeep\r\n", "{b}");
     }
 }
+
+/// OBJECT ENCODING names Redis's encodings; missing keys are nil; the
+/// other subcommands answer as documented.
+#[test]
+fn object_subcommands() {
+    with_each_backend(|s, b| {
+        let mut c = s.raw();
+        c.cmd(&["SET", "int", "12345"]);
+        c.cmd(&["SET", "short", "hello"]);
+        c.cmd(&["SET", "long", &"x".repeat(100)]);
+        assert_eq!(c.cmd(&["OBJECT", "ENCODING", "int"]), "$3\r\nint\r\n", "{b}");
+        assert_eq!(c.cmd(&["OBJECT", "ENCODING", "short"]), "$6\r\nembstr\r\n", "{b}");
+        assert_eq!(c.cmd(&["OBJECT", "ENCODING", "long"]), "$3\r\nraw\r\n", "{b}");
+        assert_eq!(c.cmd(&["OBJECT", "ENCODING", "missing"]), "$-1\r\n", "{b}");
+        assert_eq!(c.cmd(&["OBJECT", "REFCOUNT", "short"]), ":1\r\n", "{b}");
+        assert_eq!(c.cmd(&["OBJECT", "IDLETIME", "short"]), ":0\r\n", "{b}");
+        assert!(c.cmd(&["OBJECT", "FREQ", "short"]).starts_with("-ERR An LFU maxmemory policy is not selected"), "{b}");
+        assert_eq!(c.cmd(&["OBJECT", "NOPE", "short"]), "-ERR unknown subcommand 'NOPE'. Try OBJECT HELP.\r\n", "{b}");
+        assert_eq!(c.cmd(&["OBJECT", "ENCODING"]), "-ERR wrong number of arguments for 'object|encoding' command\r\n", "{b}");
+    });
+}

@@ -56,6 +56,10 @@ pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
     t.add(generic("pexpiretime", 2, R_FAST, ONE, Shared, "Returns the expiration time of a key as a Unix milliseconds timestamp.", "7.0.0", pexpiretime::<K>));
     t.add(generic("persist", 2, W_FAST, ONE, Shared, "Removes the expiration time of a key.", "2.2.0", persist::<K>));
     t.add(generic("randomkey", 1, &["readonly"], NONE, Shared, "Returns a random key name from the database.", "1.0.0", randomkey::<K>));
+    t.add(CommandSpec {
+        subcommands: OBJECT_SUBCOMMANDS,
+        ..generic("object", -2, &[], NONE, Shared, "A container for object introspection commands.", "2.2.3", object::<K>)
+    });
 }
 
 // ---------------------------------------------------------------------------
@@ -163,6 +167,53 @@ fn parse_cursor(arg: &[u8]) -> Option<u64> {
         v = v.checked_mul(10)?.checked_add((d - b'0') as u64)?;
     }
     Some(if negative { v.wrapping_neg() } else { v })
+}
+
+const OBJECT_SUBCOMMANDS: &[super::Subcommand] = &[
+    super::Subcommand { name: "object|encoding", arity: 3, flags: &["readonly"], summary: "Returns the internal encoding of a Redis object." },
+    super::Subcommand { name: "object|freq", arity: 3, flags: &["readonly"], summary: "Returns the logarithmic access frequency counter of a Redis object." },
+    super::Subcommand { name: "object|help", arity: 2, flags: &["loading", "stale"], summary: "Returns helpful text about the different subcommands." },
+    super::Subcommand { name: "object|idletime", arity: 3, flags: &["readonly"], summary: "Returns the time since the last access to a Redis object." },
+    super::Subcommand { name: "object|refcount", arity: 3, flags: &["readonly"], summary: "Returns the reference count of a value of a key." },
+];
+
+/// # Format
+/// `OBJECT ENCODING|REFCOUNT|IDLETIME|FREQ key`, `OBJECT HELP`
+///
+/// ENCODING names the encoding Redis 7 would use for the same value (see
+/// `Value::encoding`); REFCOUNT is always 1 (values are not shared between
+/// keys); IDLETIME is 0, as convoy keeps no access clock per key (there is
+/// no LRU eviction to feed); FREQ answers as Redis does without an LFU
+/// policy. Missing keys reply nil.
+fn object<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
+    let sub = super::server::subcommand("object", OBJECT_SUBCOMMANDS, args)?;
+    if sub.name == "object|help" {
+        return Ok(super::server::help(
+            "object",
+            &[
+                "ENCODING <key>",
+                "    Return the kind of internal representation used in order to store the value",
+                "    associated with a <key>.",
+                "FREQ <key>",
+                "    Return the access frequency index of the <key>. The returned integer is",
+                "    proportional to the logarithm of the recent access frequency of the key.",
+                "IDLETIME <key>",
+                "    Return the idle time of the <key>, that is the approximated number of",
+                "    seconds elapsed since the last access to the key.",
+                "REFCOUNT <key>",
+                "    Return the number of references of the value associated with the specified",
+                "    <key>.",
+            ],
+        ));
+    }
+    let encoding = ctx.db().get(&args[2], ctx.now, |e| e.map(|e| e.value.encoding()));
+    let Some(encoding) = encoding else { return Ok(Reply::Null) };
+    match sub.name {
+        "object|encoding" => Ok(Reply::bulk_str(encoding)),
+        "object|refcount" => Ok(Reply::Integer(1)),
+        "object|idletime" => Ok(Reply::Integer(0)),
+        _ => Err(Reply::error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")),
+    }
 }
 
 /// # Format
