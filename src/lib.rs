@@ -6,13 +6,14 @@
 //! | module | owns |
 //! | --- | --- |
 //! | [`resp`] | bytes and frames: request parsing ([`resp::parse`]), reply encoding in RESP2/RESP3 ([`resp::reply`]) |
-//! | [`keyspace`] | keys, values, expiry: the [`Keyspace`](keyspace::Keyspace) trait, one file per backend, the expiry index, SCAN cursors, the multi-key [`gate`](keyspace::gate) |
-//! | [`cmd`] | commands: the command table and dispatch ([`cmd`]), one file per family ([`cmd::strings`], [`cmd::keys`], [`cmd::connection`], [`cmd::client`], [`cmd::server`], [`cmd::config`]) |
-//! | [`server`] | sockets and shared state: accept loop and shutdown ([`server`]), one connection's read-execute-write loop ([`server::connection`]), client registry ([`server::clients`]), active expiry |
+//! | [`keyspace`] | keys, values, expiry: the [`Keyspace`](keyspace::Keyspace) trait, one file per backend, the collection types ([`keyspace::types`]), the expiry index, SCAN cursors, WATCH registrations ([`keyspace::watch`]), the multi-key [`gate`](keyspace::gate) |
+//! | [`cmd`] | commands: the command table and dispatch ([`cmd`]), one file per family ([`cmd::strings`], [`cmd::keys`], [`cmd::transactions`], [`cmd::connection`], [`cmd::client`], [`cmd::server`], [`cmd::config`]) |
+//! | [`server`] | sockets and shared state: accept loop and shutdown ([`server`]), one connection's read-execute-write loop ([`server::connection`]), blocked clients ([`server::blocking`]), client registry ([`server::clients`]), active expiry |
 //! | [`config`] | command-line flags (run-time CONFIG parameters live in [`server::Settings`] and [`cmd::config`]) |
+//! | [`num`] | Redis's rules for integers written as text (`string2ll`) |
 //!
 //! Dependencies point one way: `resp` and `keyspace` know nothing of each
-//! other or of commands; `cmd` uses both through the trait, never a
+//! other or of commands (both use `num`); `cmd` uses both through the trait, never a
 //! concrete backend; `server` wires them together; `main.rs` only parses
 //! flags.
 
@@ -21,5 +22,6 @@
 pub mod cmd;
 pub mod config;
 pub mod keyspace;
+pub mod num;
 pub mod resp;
 pub mod server;

@@ -184,7 +184,7 @@ impl Str {
     /// Redis's encoding name: `int` for a decimal that fits an i64, `embstr`
     /// up to 44 bytes, `raw` beyond.
     pub fn encoding(&self) -> &'static str {
-        if self.len() <= 20 && crate::resp::parse::parse_i64(self).is_some() {
+        if self.len() <= 20 && crate::num::parse_i64(self).is_some() {
             "int"
         } else if self.len() <= 44 {
             "embstr"

@@ -13,7 +13,7 @@ impl Set {
     /// members of at most 64 bytes, else `hashtable`.
     pub fn encoding(&self) -> &'static str {
         let n = self.members.len();
-        if n <= 512 && self.members.iter().all(|m| crate::resp::parse::parse_i64(m).is_some()) {
+        if n <= 512 && self.members.iter().all(|m| crate::num::parse_i64(m).is_some()) {
             "intset"
         } else if n <= 128 && self.members.iter().all(|m| m.len() <= 64) {
             "listpack"
