@@ -21,6 +21,7 @@ pub mod client;
 pub mod config;
 pub mod connection;
 pub mod keys;
+pub mod pubsub;
 pub mod server;
 pub mod strings;
 
@@ -192,6 +193,7 @@ impl<K: Keyspace> CommandTable<K> {
         config::register(&mut t);
         strings::register(&mut t);
         keys::register(&mut t);
+        pubsub::register(&mut t);
         t
     }
 
@@ -234,6 +236,9 @@ pub fn execute<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> Reply {
     };
     if !spec.arity_ok(args.len()) {
         return wrong_arity(spec.name);
+    }
+    if let Some(refused) = pubsub::subscribed_context(ctx.client, spec, args) {
+        return refused;
     }
     let access = match spec.access {
         Access::ExclusiveIfManyKeys if args.len() > 2 => Access::Exclusive,

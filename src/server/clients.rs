@@ -58,11 +58,14 @@ pub struct ClientState {
     pub close_after_reply: bool,
     /// This client's push channel (see [`PushSender`]).
     pub pushes: PushSender,
+    /// The channels and patterns this client listens to (its half of the
+    /// [pub/sub registry](super::pubsub)).
+    pub pubsub: super::pubsub::Subscriptions,
 }
 
 impl ClientState {
     pub fn new(info: Arc<ClientInfo>, protocol: Protocol, pushes: PushSender) -> ClientState {
-        ClientState { info, db: 0, protocol, close_after_reply: false, pushes }
+        ClientState { info, db: 0, protocol, close_after_reply: false, pushes, pubsub: Default::default() }
     }
 
     pub fn id(&self) -> u64 {

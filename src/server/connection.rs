@@ -140,6 +140,7 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
         }
     }
     let _ = socket.shutdown().await;
+    shared.pubsub.disconnect(&mut client);
     shared.clients.unregister(client.id());
 }
 
