@@ -198,6 +198,21 @@ class Sleep:
         return "sleep %s" % self.seconds
 
 
+class SelfPush:
+    """A command whose reply comes with `pushes` push messages for the same
+    client (RESP3 PUBLISH to a channel the client listens to). Redis 7.0
+    sends the pushes before the reply; 7.2 defers them until after it
+    (networking.c, pending_push_messages), as convoy does. The reply and
+    every push are compared exactly, in 7.2's order."""
+
+    def __init__(self, *args, pushes=1):
+        self.args = [a if isinstance(a, bytes) else str(a).encode() for a in args]
+        self.pushes = pushes
+
+    def label(self):
+        return " ".join(a.decode("latin-1") for a in self.args)[:200] + " (pushes after reply)"
+
+
 # ---------------------------------------------------------------------------
 # Normalisers: each takes the two parsed replies (redis, convoy) and returns
 # None when they agree under its rule, or a reason string.
@@ -883,6 +898,37 @@ group("resp3", [
     C("GET", "missing"), C("MGET", "missing"), C("CONFIG", "GET", "hz"),
 ], resp=3)
 
+# Pub/Sub on one connection: confirmations, the RESP2 subscribed context,
+# PUBSUB introspection; in RESP3, messages the client publishes to itself.
+group("pubsub", [
+    C("PUBLISH", "ch", "nobody"), C("PUBSUB", "NUMPAT"), C("PUBSUB", "CHANNELS"), C("PUBSUB", "NUMSUB"),
+    C("PUBSUB", "NUMSUB", "a", "b"), C("PUBSUB", "SHARDCHANNELS"), C("PUBSUB", "SHARDNUMSUB", "s"),
+    C("PUBSUB"), C("PUBSUB", "NUMPAT", "x"), C("PUBSUB", "CHANNELS", "a", "b"), C("PUBSUB", "FOO"),
+    C("PUBSUB", "HELP"), C("PUBSUB", "help", "x"), C("pubsub", "shardchannels", "a", "b"),
+    C("SUBSCRIBE"), C("PSUBSCRIBE"), C("SSUBSCRIBE"), C("PUBLISH", "a"), C("SPUBLISH", "a"),
+    C("UNSUBSCRIBE"), C("PUNSUBSCRIBE"), C("SUNSUBSCRIBE"), C("UNSUBSCRIBE", "x"), C("PUNSUBSCRIBE", "x*"),
+    Raw(encode(["SUBSCRIBE", "a", "b", "a"]), 3), C("PSUBSCRIBE", "h?llo"), C("subscribe", "b"),
+    C("GET", "k"), C("set", "k", "v"), C("PUBLISH", "a", "x"), C("PUBSUB", "NUMSUB", "a"), C("HELLO", "2"),
+    C("PING"), C("PING", "hi"), C("ping", ""), C("PING", "a", "b"), C("NOSUCH"), C("GET"),
+    C("UNSUBSCRIBE", "b"), C("UNSUBSCRIBE", "a"), C("UNSUBSCRIBE"), C("DBSIZE"),
+    C("PUNSUBSCRIBE", "nope"), C("PUNSUBSCRIBE"), C("PING"), C("GET", "k"),
+    C("SSUBSCRIBE", "s"), C("SPUBLISH", "s", "x"), C("PUBLISH", "s", "x"), C("SUNSUBSCRIBE"), C("SUNSUBSCRIBE"),
+    Raw(encode(["SSUBSCRIBE", "s1", "s2"]), 2), C("SUNSUBSCRIBE", "s2"), C("SUNSUBSCRIBE", "s1"),
+    C("PUBLISH", "a", "x"), C("SPUBLISH", "s", "x"),
+])
+
+group("pubsub-resp3", [
+    Raw(encode(["SUBSCRIBE", "ch", "other"]), 2), C("PSUBSCRIBE", "c*"), C("PSUBSCRIBE", "c*"),
+    C("SET", "k", "v"), C("GET", "k"), C("PING"), C("PING", "x"),
+    C("PUBSUB", "NUMSUB", "ch", "other", "none"), C("PUBSUB", "NUMPAT"),
+    C("PUBSUB", "CHANNELS", norm=sorted_array), C("PUBSUB", "CHANNELS", "c*"),
+    SelfPush("PUBLISH", "ch", "hi", pushes=2), SelfPush("PUBLISH", "other", "x"),
+    SelfPush("PUBLISH", "cat", "meow"), C("PUBLISH", "dog", "woof"),
+    C("SSUBSCRIBE", "s"), SelfPush("SPUBLISH", "s", "x"), C("SPUBLISH", "ch", "x"),
+    C("UNSUBSCRIBE", "ch"), C("UNSUBSCRIBE", "other"), C("UNSUBSCRIBE"), C("PUNSUBSCRIBE"), C("PUNSUBSCRIBE"),
+    C("SUNSUBSCRIBE", "s"), C("SUNSUBSCRIBE"), C("PUBLISH", "ch", "gone"), C("GET", "k"),
+], resp=3)
+
 # Protocol errors: each on a fresh connection; the reply must match and both
 # servers must close it.
 PROTOCOL_ERRORS = [
@@ -961,6 +1007,14 @@ class Runner:
             label = step.label()
             if isinstance(step, Sleep):
                 time.sleep(step.seconds)
+            elif isinstance(step, SelfPush):
+                for c in conns:
+                    c.send(encode(step.args))
+                n = step.pushes + 1
+                from_redis = [conns[0].reply() for _ in range(n)]
+                from_redis = from_redis[-1:] + from_redis[:-1]  # 7.0's order -> 7.2's
+                for i in range(n):
+                    self.compare(label + " #%d" % (i + 1), from_redis[i], conns[1].reply(), None)
             elif isinstance(step, Scan):
                 got = [self.scan_all(c, step.opts) for c in conns]
                 self.steps += 1

@@ -21,6 +21,7 @@ pub mod client;
 pub mod config;
 pub mod connection;
 pub mod keys;
+pub mod pubsub;
 pub mod server;
 pub mod strings;
 pub mod transactions;
@@ -194,6 +195,7 @@ impl<K: Keyspace> CommandTable<K> {
         strings::register(&mut t);
         keys::register(&mut t);
         transactions::register(&mut t);
+        pubsub::register(&mut t);
         t
     }
 
@@ -242,6 +244,9 @@ pub fn execute<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> Reply {
     if !spec.arity_ok(args.len()) {
         transactions::refused(ctx.client);
         return wrong_arity(spec.name);
+    }
+    if let Some(refused) = pubsub::subscribed_context(ctx.client, spec, args) {
+        return refused;
     }
     if let Some(multi) = ctx.client.multi.as_mut() {
         if !transactions::runs_inside_multi(spec.name) {

@@ -42,6 +42,10 @@ pub enum Reply {
     Verbatim(&'static str, Bytes),
     /// A RESP3 push frame (pub/sub messages); an array in RESP2.
     Push(Vec<Reply>),
+    /// Several replies to one command, written one after another with no
+    /// header of their own: SUBSCRIBE a b confirms each channel with its
+    /// own frame, as Redis does.
+    Sequence(Vec<Reply>),
 }
 
 impl Reply {
@@ -112,6 +116,7 @@ impl Reply {
                 int_line(out, tag, items.len() as i64);
                 items.iter().for_each(|r| r.encode(proto, out));
             }
+            Reply::Sequence(items) => items.iter().for_each(|r| r.encode(proto, out)),
             Reply::Double(d) => {
                 let text = format_double(*d);
                 match proto {

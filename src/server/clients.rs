@@ -60,6 +60,9 @@ pub struct ClientState {
     pub close_after_reply: bool,
     /// This client's push channel (see [`PushSender`]).
     pub pushes: PushSender,
+    /// The channels and patterns this client listens to (its half of the
+    /// [pub/sub registry](super::pubsub)).
+    pub pubsub: super::pubsub::Subscriptions,
     /// Commands queued since MULTI; `None` outside a transaction.
     pub multi: Option<Multi>,
     /// Raised when a key this client WATCHes changes.
@@ -87,6 +90,7 @@ impl ClientState {
             multi: None,
             watch_flag: WatchFlag::default(),
             watching: Vec::new(),
+            pubsub: Default::default(),
         }
     }
 

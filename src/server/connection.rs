@@ -141,6 +141,7 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
     }
     let _ = socket.shutdown().await;
     cmd::transactions::forget_watches(&shared, &mut client);
+    shared.pubsub.disconnect(&mut client);
     shared.clients.unregister(client.id());
 }
 

@@ -12,6 +12,7 @@ pub mod blocking;
 pub mod clients;
 pub mod connection;
 mod expire;
+pub mod pubsub;
 
 use crate::cmd::CommandTable;
 use crate::config::Config;
@@ -80,6 +81,8 @@ pub struct Shared<K> {
     /// Clients blocked in BLPOP and friends, by key.
     pub blocking: blocking::Blocking,
     pub clients: Clients,
+    /// Who listens to which pub/sub channel.
+    pub pubsub: pubsub::PubSub,
     pub stats: Stats,
     /// Run-time parameters (CONFIG GET/SET). Read rarely (INFO, CONFIG),
     /// never on the per-command path, so one lock is enough.
@@ -100,6 +103,7 @@ impl<K: Keyspace> Shared<K> {
             commands: CommandTable::new(),
             blocking: blocking::Blocking::default(),
             clients: Clients::default(),
+            pubsub: pubsub::PubSub::new(),
             stats: Stats::default(),
             settings: RwLock::new(Settings::from_config(&config)),
             started: Instant::now(),
