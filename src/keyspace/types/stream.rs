@@ -251,7 +251,7 @@ mod tests {
         assert_eq!(s.trim(Trim::MaxLen(5), Some(2)), 2);
         assert_eq!(s.len(), 7);
         assert_eq!(s.trim(Trim::MaxLen(5), None), 2);
-        assert_eq!(s.trim(Trim::MinId(StreamId::new(7, 1)), None), 2);
+        assert_eq!(s.trim(Trim::MinId(StreamId::new(7, 1)), None), 3);
         let ids: Vec<u64> = s.range(StreamId::MIN, StreamId::MAX).map(|(id, _)| id.ms).collect();
         assert_eq!(ids, [8, 9]);
         assert_eq!(s.range(StreamId::new(9, 0), StreamId::new(8, 0)).count(), 0);
