@@ -929,6 +929,126 @@ group("pubsub-resp3", [
     C("SUNSUBSCRIBE", "s"), C("SUNSUBSCRIBE"), C("PUBLISH", "ch", "gone"), C("GET", "k"),
 ], resp=3)
 
+# Streams (src/cmd/streams.rs). IDs are explicit except in the steps
+# normalised by stream_id; `~` trimming is left out where Redis's node
+# granularity would make it trim less than convoy (see the module doc).
+def stream_id(r, c):
+    """XADD with `*`: both a bulk `ms-seq` (the clocks differ)."""
+    ok = lambda v: v[0] == "$" and v[1] is not None and all(p.isdigit() for p in v[1].split(b"-", 1)) and v[1].count(b"-") == 1
+    return None if ok(r) and ok(c) else "not both stream IDs"
+
+
+STREAM_COMMANDS = ["xadd", "xlen", "xrange", "xrevrange", "xdel", "xtrim", "xread"]
+ALLOWED.update({
+    "XREAD STREAMS s t 0": "Redis 7.2 quotes the command name ('xread'); 7.0 writes XREAD",
+    "xread streams a b c": "Redis 7.2 quotes the command name ('xread'); 7.0 writes XREAD",
+    "XADD big2 5-* f v": "7.0 misreports a full sequence as 'Elements are too large'; later versions (errno EDOM) say 'equal or smaller'",
+})
+
+group("streams", [
+    C("COMMAND", "INFO", *STREAM_COMMANDS, norm=command_info_core, label="COMMAND INFO <stream commands> (core)"),
+    C("COMMAND", "DOCS", *STREAM_COMMANDS, norm=command_docs_core, label="COMMAND DOCS <stream commands> (core)"),
+    C("SET", "str", "x"),
+    # XADD: IDs, errors in Redis's order.
+    C("XADD", "s", "0-0", "f", "v"), C("XADD", "s", "0", "f", "v"), C("XADD", "s", "0-*", "f", "v"),
+    C("XADD", "s", "0-*", "f", "v"), C("XADD", "s", "5", "f"), C("XADD", "s", "5", "f", "v", "g"),
+    C("XADD", "s", "bad", "f", "v"), C("XADD", "s", "+", "f", "v"), C("XADD", "s", "-", "f", "v"),
+    C("XADD", "s", "5-*", "f", "v"), C("XADD", "s", "5-*", "f", "v"), C("XADD", "s", "3-5", "f", "v"),
+    C("XADD", "s", "5-1", "f", "v"), C("XADD", "s", "5-2", "f", "v", "g", "w"), C("XADD", "s", "+6", "f", "v"),
+    C("XADD", "s", "7--0", "f", "v"), C("XADD", "s", "5-x", "f", "v"), C("XADD", "s", "5-", "f", "v"),
+    C("XADD", "s", "-5", "f", "v"), C("XADD", "s", "1-18446744073709551616", "f", "v"), C("XADD", "s", "x" * 200, "f", "v"),
+    C("XADD", "s", "8-*", "f", "v"), C("XADD", "s", "*", "f", "v", norm=stream_id),
+    C("XADD", "big", "18446744073709551615-18446744073709551614", "f", "v"),
+    C("XADD", "big", "18446744073709551615-*", "f", "v"), C("XADD", "big", "18446744073709551615-*", "f", "v"),
+    C("XADD", "big", "*", "f", "v"), C("XADD", "big2", "5-18446744073709551615", "f", "v"),
+    C("XADD", "big2", "5-*", "f", "v"),
+    C("XADD", "str", "*", "f", "v"), C("XADD", "str", "0-0", "f", "v"), C("XADD", "str", "*", "f"),
+    C("XADD", "nokey", "NOMKSTREAM", "*", "f", "v"), C("EXISTS", "nokey"),
+    C("XADD", "nokey", "NOMKSTREAM", "0-0", "f", "v"), C("XADD", "nokey", "nomkstream", "*", "f"),
+    C("XADD", "s", "MAXLEN"), C("XADD", "s", "MAXLEN", "1", "*"), C("XADD", "s", "MAXLEN", "1", "*", "a"),
+    C("TYPE", "s"), C("XLEN", "s"), C("XLEN", "nokey"), C("XLEN", "str"), C("XLEN", "s", "x"),
+    # Trimming options.
+    C("XADD", "t", "MAXLEN", "2", "1", "a", "1"), C("XADD", "t", "MAXLEN", "2", "2", "a", "2"),
+    C("XADD", "t", "maxlen", "2", "3", "a", "3"), C("XRANGE", "t", "-", "+"),
+    C("XADD", "t", "MAXLEN", "-1", "4", "a", "4"), C("XADD", "t", "MAXLEN", "x", "4", "a", "4"),
+    C("XADD", "t", "MAXLEN", "=", "1", "5", "a", "5"), C("XLEN", "t"),
+    C("XADD", "t", "MAXLEN", "1", "LIMIT", "5", "6", "a", "6"), C("XADD", "t", "MAXLEN", "~", "1", "LIMIT", "-5", "7", "a", "7"),
+    C("XADD", "t", "LIMIT", "5", "7", "a", "7"), C("XADD", "t", "LIMIT", "0", "7", "a", "7"),
+    C("XADD", "t", "MAXLEN", "1", "MINID", "5", "7", "a", "7"), C("XADD", "t", "MINID", "1", "MAXLEN", "5", "7", "a", "7"),
+    C("XADD", "t", "MINID", "~", "bad", "7", "a", "7"), C("XADD", "t", "MINID", "-", "7", "a", "7"),
+    C("XADD", "t", "MINID", "7", "7", "a", "7"), C("XRANGE", "t", "-", "+"),
+    C("XADD", "t", "MAXLEN", "=", "=", "1", "8", "a", "8"), C("XADD", "t", "MAXLEN", "1", "~", "5", "a", "b"),
+    C("XADD", "t", "NOMKSTREAM", "MAXLEN", "0", "8", "a", "8"), C("XLEN", "t"), C("EXISTS", "t"),
+    C("XADD", "u", "MAXLEN", "~", "0", "1", "a", "b"), C("XADD", "u", "maxlen", "~", "0", "limit", "0", "2", "a", "b"),
+    C("XLEN", "u"), C("XADD", "u", "MAXLEN", "~", "100", "3", "a", "b"), C("XLEN", "u"),
+    # XTRIM.
+    C("XTRIM", "s"), C("XTRIM", "s", "MAXLEN"), C("XTRIM", "s", "MAXLEN", "0", "extra"), C("XTRIM", "s", "foo", "1"),
+    C("XTRIM", "nokey", "MAXLEN", "0"), C("XTRIM", "nokey", "foo", "1"), C("XTRIM", "str", "MAXLEN", "0"),
+    C("XTRIM", "str", "foo", "1"), C("XTRIM", "s", "LIMIT", "3"), C("XTRIM", "s", "LIMIT", "0"),
+    C("XTRIM", "s", "MAXLEN", "0", "LIMIT", "3"), C("XTRIM", "s", "MAXLEN", "1", "LIMIT", "0", "x"),
+    C("XTRIM", "s", "MAXLEN", "~"), C("XTRIM", "s", "MAXLEN", "0", "NOMKSTREAM"), C("XTRIM", "nokey", "MAXLEN", "-1"),
+    C("XTRIM", "s", "MINID", "1-*"), C("XTRIM", "s", "MAXLEN", "~", "100"),
+    C("XTRIM", "s", "MAXLEN", "=", "5"), C("XLEN", "s"), C("XTRIM", "s", "MINID", "6"), C("XLEN", "s"),
+    C("XTRIM", "s", "MAXLEN", "0"), C("XLEN", "s"), C("EXISTS", "s"), C("TYPE", "s"),
+    C("XADD", "s", "5-5", "f", "v"), C("XADD", "s", "9-*", "f", "v"),
+    # XRANGE / XREVRANGE.
+    C("DEL", "r"), C("XADD", "r", "1-1", "a", "1"), C("XADD", "r", "2-1", "b", "2", "c", "3"),
+    C("XADD", "r", "3-1", "c", "3"), C("XADD", "r", "3-5", "d", "4"),
+    C("XRANGE", "r", "-", "+"), C("XRANGE", "r", "-", "+", "COUNT", "0"), C("XRANGE", "r", "-", "+", "COUNT", "-1"),
+    C("XRANGE", "r", "-", "+", "COUNT", "2"), C("XRANGE", "r", "-", "+", "COUNT", "2", "COUNT", "1"),
+    C("XRANGE", "r", "-", "+", "COUNT"), C("XRANGE", "r", "-", "+", "FOO", "1"), C("XRANGE", "r", "-", "+", "COUNT", "x"),
+    C("XRANGE", "r", "2", "3"), C("XRANGE", "r", "(2-1", "+"), C("XRANGE", "r", "(1", "+"), C("XRANGE", "r", "-", "(3-5"),
+    C("XRANGE", "r", "(-", "+"), C("XRANGE", "r", "(", "+"), C("XRANGE", "r", "-", "(+"), C("XRANGE", "r", "3", "2"),
+    C("XRANGE", "r", "18446744073709551615-18446744073709551615", "+"),
+    C("XRANGE", "r", "(18446744073709551615-18446744073709551615", "+"), C("XRANGE", "r", "-", "(0-0"),
+    C("XRANGE", "r", "-", "(0"), C("XRANGE", "r", "(0", "(0"), C("XRANGE", "nokey", "-", "+"),
+    C("XRANGE", "nokey", "x", "+"), C("XRANGE", "str", "-", "+"), C("XRANGE", "str", "x", "+"),
+    C("XRANGE", "nokey", "-", "+", "COUNT", "0"), C("XRANGE", "r", "2-*", "+"), C("XRANGE", "r", "3-", "+"),
+    C("XRANGE", "r", "-"), C("XREVRANGE", "r", "+", "-"), C("XREVRANGE", "r", "+", "-", "COUNT", "1"),
+    C("XREVRANGE", "r", "-", "+"), C("XREVRANGE", "r", "(3-5", "(1-1"), C("XREVRANGE", "r", "x", "y"),
+    C("XREVRANGE", "r", "+", "(18446744073709551615-18446744073709551615"), C("XREVRANGE", "r", "(0-0", "-"),
+    C("XREVRANGE", "r", "3", "3"), C("XREVRANGE", "r", "+", "-", "COUNT", "0"),
+    # XDEL: an emptied stream stays.
+    C("XDEL", "r", "1-1", "1-1", "9"), C("XDEL", "r", "x"), C("XDEL", "r", "2-1", "x"), C("XDEL", "r", "2-*"),
+    C("XDEL", "nokey", "x"), C("XDEL", "str", "x"), C("XDEL", "str", "1"), C("XDEL", "r"), C("XLEN", "r"),
+    C("XDEL", "r", "3-1", "3-5"), C("XDEL", "r", "2-1"), C("XLEN", "r"), C("EXISTS", "r"), C("TYPE", "r"),
+    C("XRANGE", "r", "-", "+"), C("XADD", "r", "3-5", "a", "b"), C("XADD", "r", "3-*", "a", "b"),
+    # XREAD.
+    C("DEL", "s", "t"), C("XADD", "s", "1-1", "a", "1"), C("XADD", "s", "2-1", "b", "2"), C("XADD", "t", "5-0", "x", "y"),
+    C("XREAD", "STREAMS", "s", "0"), C("XREAD", "STREAMS", "s", "t", "0", "0"),
+    C("XREAD", "COUNT", "1", "STREAMS", "s", "t", "0", "0"), C("XREAD", "COUNT", "0", "STREAMS", "s", "0"),
+    C("XREAD", "COUNT", "-3", "STREAMS", "s", "0"), C("XREAD", "COUNT", "x", "STREAMS", "s", "0"),
+    C("XREAD", "STREAMS", "s", "$"), C("XREAD", "STREAMS", "s", "2-1"), C("XREAD", "STREAMS", "s", "2"),
+    C("XREAD", "STREAMS", "s", "1"), C("XREAD", "STREAMS", "s", "1-*"), C("XREAD", "STREAMS", "s", "-"),
+    C("XREAD", "STREAMS", "s", "+"), C("XREAD", "STREAMS", "s", ">"), C("XREAD", "STREAMS", "s", "(1"),
+    C("XREAD", "STREAMS", "nokey", "0"), C("XREAD", "STREAMS", "nokey", "s", "0", "0"),
+    C("XREAD", "STREAMS", "str", "0"), C("XREAD", "STREAMS", "s", "str", "0", "0"),
+    C("XREAD", "STREAMS", "s", "str", "0", "x"), C("XREAD", "STREAMS", "s", "str", "x", "0"),
+    C("XREAD", "STREAMS", "s", "t", "0"), C("xread", "streams", "a", "b", "c"), C("XREAD", "STREAMS", "s"), C("XREAD", "s", "0"),
+    C("XREAD", "FOO", "1", "STREAMS", "s", "0"), C("XREAD", "COUNT", "1"), C("XREAD", "BLOCK", "x", "STREAMS", "s", "0"),
+    C("XREAD", "BLOCK", "-1", "STREAMS", "s", "0"), C("XREAD", "BLOCK", "1.5", "STREAMS", "s", "0"),
+    C("XREAD", "BLOCK", "100", "STREAMS", "s", "0"), C("XREAD", "BLOCK", "10", "STREAMS", "s", "$"),
+    C("XREAD", "BLOCK", "10", "STREAMS", "nokey", "$"), C("XREAD", "BLOCK", "10", "STREAMS", "str", "$"),
+    C("XREAD", "BLOCK", "10", "COUNT", "1", "STREAMS", "s", "0"),
+    C("XREAD", "NOACK", "STREAMS", "s", "0"), C("XREAD", "GROUP", "g", "c", "STREAMS", "s", "0"),
+    C("XREAD", "GROUP", "g"), C("XREAD", "COUNT", "1", "COUNT", "2", "STREAMS", "s", "0"),
+    C("XREAD", "STREAMS", "s", "s", "0", "1"), C("XREAD", "STREAMS", "COUNT", "0"),
+    C("XREAD", "STREAMS", "s", "18446744073709551615-18446744073709551615"),
+    C("XDEL", "s", "1-1", "2-1"), C("XREAD", "STREAMS", "s", "0"), C("EXISTS", "s"),
+    # Streams and the generic commands.
+    C("XADD", "e", "1-1", "a", "b"), C("EXPIRE", "e", "100"), C("XADD", "e", "2-1", "a", "b"), C("TTL", "e"),
+    C("RENAME", "e", "e2"), C("XLEN", "e2"), C("DEL", "e2"), C("XLEN", "e2"),
+    C("GET", "t"), C("INCR", "t"), C("APPEND", "t", "x"), C("STRLEN", "t"),
+])
+
+group("streams-resp3", [
+    C("XADD", "s", "1-1", "a", "1"), C("XADD", "t", "1-1", "a", "1"),
+    C("XREAD", "STREAMS", "s", "t", "0", "0"), C("XREAD", "STREAMS", "s", "$"),
+    C("XREAD", "BLOCK", "10", "STREAMS", "s", "$"), C("XRANGE", "s", "-", "+", "COUNT", "0"),
+    C("XRANGE", "s", "-", "+"), C("XREVRANGE", "s", "+", "-"), C("XADD", "n", "NOMKSTREAM", "*", "a", "b"),
+    C("XLEN", "s"), C("XDEL", "s", "1-1"), C("XTRIM", "t", "MAXLEN", "0"),
+], resp=3)
+
 # Protocol errors: each on a fresh connection; the reply must match and both
 # servers must close it.
 PROTOCOL_ERRORS = [

@@ -23,6 +23,7 @@ pub mod connection;
 pub mod keys;
 pub mod pubsub;
 pub mod server;
+pub mod streams;
 pub mod strings;
 pub mod transactions;
 
@@ -65,6 +66,10 @@ pub struct BlockRequest {
     pub timeout: Option<std::time::Duration>,
     /// The reply when the time is up (nil, or a null array).
     pub on_timeout: Reply,
+    /// The arguments to run when woken, if not the original ones. A command
+    /// whose arguments mean "as of now" (XREAD's `$`: whatever is newest
+    /// now) pins that meaning at its first attempt by rewriting them here.
+    pub retry_args: Option<Vec<Bytes>>,
 }
 
 impl<'a, K: Keyspace> Ctx<'a, K> {
@@ -85,7 +90,7 @@ impl<'a, K: Keyspace> Ctx<'a, K> {
         if self.in_exec {
             return Ok(on_timeout);
         }
-        self.block = Some(BlockRequest { keys: keys.to_vec(), timeout, on_timeout: on_timeout.clone() });
+        self.block = Some(BlockRequest { keys: keys.to_vec(), timeout, on_timeout: on_timeout.clone(), retry_args: None });
         Ok(on_timeout)
     }
 
@@ -196,6 +201,7 @@ impl<K: Keyspace> CommandTable<K> {
         keys::register(&mut t);
         transactions::register(&mut t);
         pubsub::register(&mut t);
+        streams::register(&mut t);
         t
     }
 

@@ -181,6 +181,9 @@ async fn wait_blocked<K: Keyspace>(
     request: BlockRequest,
 ) -> Option<Reply> {
     let deadline = request.timeout.map(|t| tokio::time::Instant::now() + t);
+    // Retries run the arguments the command pinned, if it did (XREAD `$`).
+    let retry_args = request.retry_args;
+    let args = retry_args.as_deref().unwrap_or(args);
     let registration = Registration {
         blocking: &shared.blocking,
         db: client.db,
