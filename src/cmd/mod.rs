@@ -23,6 +23,7 @@ pub mod connection;
 pub mod keys;
 pub mod server;
 pub mod strings;
+pub mod zsets;
 
 use crate::keyspace::{Db, Hasher, Keyspace, Str, UnixMillis};
 use crate::resp::Reply;
@@ -192,6 +193,7 @@ impl<K: Keyspace> CommandTable<K> {
         config::register(&mut t);
         strings::register(&mut t);
         keys::register(&mut t);
+        zsets::register(&mut t);
         t
     }
 

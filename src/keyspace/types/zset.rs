@@ -84,10 +84,15 @@ impl ZSet {
     }
 
     /// Set `member`'s score (never NaN), adding it if new. Returns the
-    /// previous score. An unchanged score leaves the tree alone; `-0` and
-    /// `0` count as the same score, as in Redis.
+    /// previous score. An unchanged score leaves the tree alone.
+    ///
+    /// `-0` is stored as `0`: `-0 == 0` in the order anyway, and Redis's
+    /// small (listpack) sets keep scores as text that reads `-0` back as
+    /// `0`, so `ZSCORE` replies `0`.
     pub fn insert(&mut self, member: &[u8], score: f64) -> Option<f64> {
         debug_assert!(!score.is_nan());
+        // IEEE 754: -0 + 0 is +0; every other value is unchanged.
+        let score = score + 0.0;
         match self.scores.get_mut(member) {
             Some(old) => {
                 let previous = *old;
@@ -598,14 +603,14 @@ mod tests {
         assert_eq!(z.get_by_rank(99_999).map(|(m, _)| m.to_vec()), Some(b"099999".to_vec()));
     }
 
-    /// `-0` and `0` are the same score: an update between them keeps the
-    /// tree unchanged, and equal scores order by member.
+    /// `-0` is stored as `0`, and equal scores order by member.
     #[test]
     fn negative_zero() {
         let mut z = ZSet::default();
         z.insert(b"b", -0.0);
         z.insert(b"a", 0.0);
-        assert_eq!(z.insert(b"b", 0.0), Some(-0.0));
+        assert!(z.score(b"b").unwrap().is_sign_positive());
+        assert_eq!(z.insert(b"b", -0.0), Some(0.0));
         assert_eq!(z.iter().map(|(m, _)| m.to_vec()).collect::<Vec<_>>(), vec![b"a".to_vec(), b"b".to_vec()]);
     }
 }
