@@ -186,7 +186,8 @@ fn zadd<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     if flags.xx && flags.nx {
         return Err(Reply::error("ERR XX and NX options at the same time are not compatible"));
     }
-    if (flags.gt && flags.nx) || (flags.lt && flags.nx) || (flags.gt && flags.lt) {
+    // At most one of GT, LT and NX (XX goes with GT or LT).
+    if [flags.gt, flags.lt, flags.nx].iter().filter(|&&f| f).count() > 1 {
         return Err(Reply::error("ERR GT, LT, and/or NX options at the same time are not compatible"));
     }
     if flags.incr && rest.len() > 2 {
