@@ -558,6 +558,13 @@ ALLOWED = {
     "CLIENT SETINFO lib-name bad name": "CLIENT SETINFO is Redis 7.2 (reference server is 7.0)",
     "CLIENT SETINFO foo bar": "CLIENT SETINFO is Redis 7.2 (reference server is 7.0)",
     "CLIENT SETINFO lib-name": "CLIENT SETINFO is Redis 7.2: 7.0 gives the container's arity error",
+    # ZRANK/ZREVRANK WITHSCORE arrived in Redis 7.2 (arity -3); 7.0 has arity 3.
+    "ZRANK z a WITHSCORE": "ZRANK WITHSCORE is Redis 7.2 (reference server is 7.0)",
+    "ZREVRANK z a withscore": "ZREVRANK WITHSCORE is Redis 7.2 (reference server is 7.0)",
+    "ZRANK z nosuch WITHSCORE": "ZRANK WITHSCORE is Redis 7.2 (reference server is 7.0)",
+    "ZRANK z a bogus": "ZRANK WITHSCORE is Redis 7.2: 7.0 gives an arity error, 7.2 a syntax error",
+    "ZRANK z b WITHSCORE": "ZRANK WITHSCORE is Redis 7.2 (reference server is 7.0)",
+    "ZRANK z x WITHSCORE": "ZRANK WITHSCORE is Redis 7.2 (reference server is 7.0)",
 }
 
 
@@ -1047,6 +1054,131 @@ group("streams-resp3", [
     C("XREAD", "BLOCK", "10", "STREAMS", "s", "$"), C("XRANGE", "s", "-", "+", "COUNT", "0"),
     C("XRANGE", "s", "-", "+"), C("XREVRANGE", "s", "+", "-"), C("XADD", "n", "NOMKSTREAM", "*", "a", "b"),
     C("XLEN", "s"), C("XDEL", "s", "1-1"), C("XTRIM", "t", "MAXLEN", "0"),
+], resp=3)
+
+# Sorted sets. Scores are dyadic fractions (1.5, 2.25, ...) so that 7.0's
+# "%.17g" and 7.2's shortest form print them alike; ZRANK/ZREVRANK
+# WITHSCORE is 7.2 (ALLOWED above).
+ZSET_COMMANDS = ["zadd", "zincrby", "zrem", "zcard", "zscore", "zmscore", "zcount", "zrange",
+                 "zrangebyscore", "zrevrange", "zrevrangebyscore", "zrangestore", "zpopmin",
+                 "zpopmax", "bzpopmin", "bzpopmax", "zscan"]
+
+group("zsets", [
+    # ZADD and its options
+    C("ZADD", "z", "1", "a", "2.5", "b", "-3", "c"), C("ZADD", "z", "1", "a"), C("ZCARD", "z"),
+    C("ZADD", "z", "CH", "5", "a", "2.5", "b", "7", "d"), C("ZADD", "z", "NX", "100", "a", "8", "e"),
+    C("ZADD", "z", "XX", "6", "a", "9", "nosuch"), C("ZADD", "z", "XX", "CH", "6.5", "a", "9", "nosuch"),
+    C("ZADD", "z", "GT", "CH", "1", "a", "10", "b"), C("ZADD", "z", "LT", "CH", "1", "a", "100", "b"),
+    C("ZADD", "z", "GT", "XX", "CH", "20", "a"), C("ZADD", "z", "XX", "NX", "1", "a"),
+    C("ZADD", "z", "GT", "LT", "1", "a"), C("ZADD", "z", "NX", "GT", "1", "a"), C("ZADD", "z", "NX", "LT", "1", "a"),
+    C("ZADD", "z", "INCR", "1", "a", "2", "b"), C("ZADD", "z", "1"), C("ZADD", "z", "1", "a", "2"),
+    C("ZADD", "z", "CH"), C("ZADD", "z", "NX", "XX"), C("ZADD", "z", "x", "a"), C("ZADD", "z", "nan", "a"),
+    C("ZADD", "z", "1e400", "a"), C("ZADD", "z", " 1", "a"), C("ZADD", "z", "", "a"), C("ZADD", "z", "1", "a", "bad", "b"),
+    C("ZADD", "z", "INCR", "2.25", "a"), C("ZADD", "z", "INCR", "1", "new"), C("ZADD", "z", "NX", "INCR", "1", "a"),
+    C("ZADD", "z", "XX", "INCR", "1", "nosuch"), C("ZADD", "z", "GT", "INCR", "-1", "a"),
+    C("ZADD", "z", "LT", "INCR", "-1", "a"), C("ZADD", "z", "0x10", "hex"), C("ZADD", "z", "+inf", "top"),
+    C("ZADD", "z", "-inf", "bottom"), C("ZADD", "z", "INCR", "-inf", "top"), C("ZADD", "z", "-0", "negzero"),
+    C("ZADD", "z", "1.5e3", "big"), C("ZADD", "z", "1e20", "huge"), C("ZADD", "z", ".5", "half"),
+    C("ZADD", "missing", "XX", "1", "a"), C("EXISTS", "missing"), C("ZADD", "missing", "XX", "INCR", "1", "a"),
+    C("ZADD", "z"), C("ZADD", "z", "1"),
+    C("ZRANGE", "z", "0", "-1", "WITHSCORES"),
+    # ZINCRBY
+    C("ZINCRBY", "z", "1.5", "a"), C("ZINCRBY", "z", "2", "fresh"), C("ZINCRBY", "z", "x", "a"),
+    C("ZINCRBY", "z", "-inf", "top"), C("ZINCRBY", "z", "1"), C("ZINCRBY", "zi", "0.25", "m"),
+    # ZSCORE ZMSCORE ZCARD
+    C("ZSCORE", "z", "a"), C("ZSCORE", "z", "nosuch"), C("ZSCORE", "missing", "a"), C("ZSCORE", "z", "top"),
+    C("ZSCORE", "z", "bottom"), C("ZSCORE", "z", "negzero"), C("ZSCORE", "z", "huge"), C("ZSCORE", "z"),
+    C("ZMSCORE", "z", "a", "nosuch", "b"), C("ZMSCORE", "missing", "a", "b"), C("ZMSCORE", "z"),
+    C("ZCARD", "missing"), C("ZCARD", "z", "x"),
+    # ZRANK ZREVRANK
+    C("ZRANK", "z", "a"), C("ZREVRANK", "z", "a"), C("ZRANK", "z", "bottom"), C("ZREVRANK", "z", "top"),
+    C("ZRANK", "z", "nosuch"), C("ZRANK", "missing", "a"), C("ZRANK", "z"),
+    C("ZRANK", "z", "a", "WITHSCORE"), C("ZREVRANK", "z", "a", "withscore"), C("ZRANK", "z", "nosuch", "WITHSCORE"),
+    C("ZRANK", "z", "a", "bogus"), C("ZRANK", "z", "a", "WITHSCORE", "x"),
+    # ZRANGE by index
+    C("DEL", "z"), C("ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"),
+    C("ZRANGE", "z", "0", "-1"), C("ZRANGE", "z", "1", "3"), C("ZRANGE", "z", "-2", "-1", "WITHSCORES"),
+    C("ZRANGE", "z", "3", "1"), C("ZRANGE", "z", "10", "20"), C("ZRANGE", "z", "-100", "100"),
+    C("ZRANGE", "z", "0", "1", "REV"), C("ZRANGE", "z", "0", "-1", "REV", "WITHSCORES"),
+    C("ZRANGE", "z", "0", "-1", "withscores", "rev"), C("ZRANGE", "z", "a", "1"), C("ZRANGE", "z", "0", "1.5"),
+    C("ZRANGE", "z", "0", "-1", "LIMIT", "0", "1"), C("ZRANGE", "z", "0", "-1", "LIMIT", "0", "-1"),
+    C("ZRANGE", "z", "0", "-1", "LIMIT", "0"), C("ZRANGE", "z", "0", "-1", "BOGUS"), C("ZRANGE", "missing", "0", "-1"),
+    C("ZRANGE", "z", "0", "-1", "BYSCORE", "BYLEX"), C("ZRANGE", "z", "0", "-1", "REV", "REV"),
+    C("ZRANGE", "z", "0", BIG), C("ZRANGE", "z", SMALL, "0"), C("ZRANGE", "z", "0"),
+    C("ZREVRANGE", "z", "0", "1"), C("ZREVRANGE", "z", "0", "-1", "WITHSCORES"), C("ZREVRANGE", "z", "0", "1", "REV"),
+    C("ZREVRANGE", "z", "0", "1", "BYSCORE"), C("ZREVRANGE", "z", "0", "1", "LIMIT", "0", "1"),
+    # ZRANGE by score
+    C("ZRANGE", "z", "2", "4", "BYSCORE"), C("ZRANGE", "z", "(2", "4", "BYSCORE"), C("ZRANGE", "z", "2", "(4", "BYSCORE", "WITHSCORES"),
+    C("ZRANGE", "z", "-inf", "+inf", "BYSCORE"), C("ZRANGE", "z", "4", "2", "BYSCORE"), C("ZRANGE", "z", "(2", "(2", "BYSCORE"),
+    C("ZRANGE", "z", "4", "2", "BYSCORE", "REV"), C("ZRANGE", "z", "+inf", "-inf", "BYSCORE", "REV", "WITHSCORES"),
+    C("ZRANGE", "z", "(4", "(2", "BYSCORE", "REV"), C("ZRANGE", "z", "-inf", "+inf", "BYSCORE", "LIMIT", "1", "2"),
+    C("ZRANGE", "z", "-inf", "+inf", "BYSCORE", "LIMIT", "1", "-1"), C("ZRANGE", "z", "-inf", "+inf", "BYSCORE", "LIMIT", "-1", "2"),
+    C("ZRANGE", "z", "-inf", "+inf", "BYSCORE", "LIMIT", "5", "2"), C("ZRANGE", "z", "-inf", "+inf", "BYSCORE", "LIMIT", "4", "0"),
+    C("ZRANGE", "z", "+inf", "-inf", "BYSCORE", "REV", "LIMIT", "1", "2", "WITHSCORES"),
+    C("ZRANGE", "z", "-inf", "+inf", "BYSCORE", "LIMIT", "x", "2"), C("ZRANGE", "z", "x", "2", "BYSCORE"),
+    C("ZRANGE", "z", "(", "2", "BYSCORE"), C("ZRANGE", "z", "", "2", "BYSCORE"), C("ZRANGE", "z", "nan", "2", "BYSCORE"),
+    C("ZRANGE", "z", " 1", "1e400", "BYSCORE"), C("ZRANGE", "z", "[1", "2", "BYSCORE"),
+    C("ZRANGEBYSCORE", "z", "2", "4"), C("ZRANGEBYSCORE", "z", "-inf", "+inf", "WITHSCORES", "LIMIT", "1", "3"),
+    C("ZRANGEBYSCORE", "z", "-inf", "+inf", "LIMIT", "1"), C("ZRANGEBYSCORE", "z", "0", "1", "BYSCORE"),
+    C("ZRANGEBYSCORE", "z", "0", "1", "REV"), C("ZRANGEBYSCORE", "z", "a", "b"), C("ZRANGEBYSCORE", "missing", "a", "b"),
+    C("ZREVRANGEBYSCORE", "z", "4", "2"), C("ZREVRANGEBYSCORE", "z", "+inf", "(3", "WITHSCORES"),
+    C("ZREVRANGEBYSCORE", "z", "2", "4"), C("ZREVRANGEBYSCORE", "z", "+inf", "-inf", "LIMIT", "0", "2"),
+    # ZCOUNT
+    C("ZCOUNT", "z", "-inf", "+inf"), C("ZCOUNT", "z", "(1", "3"), C("ZCOUNT", "z", "3", "1"),
+    C("ZCOUNT", "z", "x", "1"), C("ZCOUNT", "missing", "0", "1"), C("ZCOUNT", "missing", "x", "1"), C("ZCOUNT", "z", "1"),
+    # BYLEX
+    C("ZADD", "lex", "0", "a", "0", "b", "0", "c", "0", "d", "0", "e", "0", "ab"),
+    C("ZRANGE", "lex", "-", "+", "BYLEX"), C("ZRANGE", "lex", "[b", "(d", "BYLEX"), C("ZRANGE", "lex", "(a", "[c", "BYLEX"),
+    C("ZRANGE", "lex", "+", "-", "BYLEX", "REV"), C("ZRANGE", "lex", "[d", "(a", "BYLEX", "REV"),
+    C("ZRANGE", "lex", "-", "+", "BYLEX", "LIMIT", "2", "2"), C("ZRANGE", "lex", "+", "-", "BYLEX", "REV", "LIMIT", "1", "3"),
+    C("ZRANGE", "lex", "[c", "[a", "BYLEX"), C("ZRANGE", "lex", "(c", "(c", "BYLEX"), C("ZRANGE", "lex", "[c", "[c", "BYLEX"),
+    C("ZRANGE", "lex", "-", "-", "BYLEX"), C("ZRANGE", "lex", "+", "+", "BYLEX"), C("ZRANGE", "lex", "[", "+", "BYLEX"),
+    C("ZRANGE", "lex", "a", "+", "BYLEX"), C("ZRANGE", "lex", "", "+", "BYLEX"), C("ZRANGE", "lex", "-x", "+", "BYLEX"),
+    C("ZRANGE", "lex", "-", "+", "BYLEX", "WITHSCORES"), C("ZRANGE", "missing", "-", "+", "BYLEX"),
+    # ZRANGESTORE
+    C("ZRANGESTORE", "dst", "z", "0", "2"), C("ZRANGE", "dst", "0", "-1", "WITHSCORES"),
+    C("ZRANGESTORE", "dst", "z", "(2", "+inf", "BYSCORE", "LIMIT", "0", "2"), C("ZRANGE", "dst", "0", "-1", "WITHSCORES"),
+    C("ZRANGESTORE", "dst", "z", "+inf", "-inf", "BYSCORE", "REV", "LIMIT", "0", "1"), C("ZRANGE", "dst", "0", "-1", "WITHSCORES"),
+    C("ZRANGESTORE", "dst", "lex", "[b", "[d", "BYLEX"), C("ZRANGE", "dst", "0", "-1"),
+    C("ZRANGESTORE", "dst", "z", "10", "20"), C("EXISTS", "dst"), C("ZRANGESTORE", "dst", "z", "0", "-1", "WITHSCORES"),
+    C("SET", "str", "x"), C("ZRANGESTORE", "str", "z", "0", "0"), C("TYPE", "str"), C("ZRANGESTORE", "dst", "missing", "0", "-1"),
+    C("ZRANGESTORE", "dst", "str", "0", "-1"), C("ZRANGESTORE", "dst", "z", "0", "-1", "LIMIT", "0", "1"), C("ZRANGESTORE", "dst", "z", "0"),
+    # ZREM and emptied keys
+    C("ZREM", "z", "a", "nosuch", "b"), C("ZREM", "z", "a"), C("ZREM", "missing", "a"), C("ZCARD", "z"),
+    C("ZREM", "z", "c", "d", "e"), C("EXISTS", "z"), C("ZREM", "z"),
+    # ZPOPMIN ZPOPMAX
+    C("ZADD", "p", "1", "a", "2", "b", "3", "c", "4", "d"),
+    C("ZPOPMIN", "p"), C("ZPOPMAX", "p"), C("ZPOPMIN", "p", "0"), C("ZPOPMIN", "p", "-1"), C("ZPOPMIN", "p", "x"),
+    C("ZPOPMIN", "p", "1", "2"), C("ZPOPMAX", "p", "10"), C("EXISTS", "p"), C("ZPOPMIN", "p"), C("ZPOPMIN", "p", "2"),
+    C("ZPOPMIN", "missing", "0"),
+    # BZPOPMIN BZPOPMAX (non-blocking paths; timeouts kept short)
+    C("ZADD", "b1", "1", "x", "2", "y"), C("BZPOPMIN", "nosuch", "b1", "0"), C("BZPOPMAX", "b1", "0"), C("EXISTS", "b1"),
+    C("BZPOPMIN", "nosuch", "0.01"), C("BZPOPMIN", "b1", "x"), C("BZPOPMIN", "b1", "-1"), C("BZPOPMIN", "b1"),
+    C("BZPOPMIN", "str", "0"), C("BZPOPMIN", "nosuch", "str", "0.01"),
+    # ZSCAN (small sets: Redis answers in one reply too)
+    C("ZADD", "s", "1", "one", "2", "two", "3", "three", "1.5", "x1"),
+    C("ZSCAN", "s", "0"), C("ZSCAN", "s", "0", "MATCH", "t*"), C("ZSCAN", "s", "0", "COUNT", "1"),
+    C("ZSCAN", "s", "0", "COUNT", "0"), C("ZSCAN", "s", "0", "COUNT", "x"), C("ZSCAN", "s", "0", "TYPE", "zset"),
+    C("ZSCAN", "s", "0", "MATCH"), C("ZSCAN", "s", "x"), C("ZSCAN", "missing", "0"), C("ZSCAN", "missing", "0", "BOGUS"),
+    C("ZSCAN", "str", "0"), C("ZSCAN", "s"),
+    # WRONGTYPE everywhere
+    C("ZADD", "str", "1", "a"), C("ZINCRBY", "str", "1", "a"), C("ZREM", "str", "a"), C("ZCARD", "str"),
+    C("ZSCORE", "str", "a"), C("ZMSCORE", "str", "a"), C("ZCOUNT", "str", "0", "1"), C("ZRANGE", "str", "0", "1"),
+    C("ZRANGEBYSCORE", "str", "0", "1"), C("ZREVRANGE", "str", "0", "1"), C("ZREVRANGEBYSCORE", "str", "1", "0"),
+    C("ZRANK", "str", "a"), C("ZREVRANK", "str", "a"), C("ZPOPMIN", "str"), C("ZPOPMAX", "str", "2"),
+    C("ZADD", "str", "XX", "1", "a"), C("ZADD", "str", "x", "a"), C("ZRANGE", "str", "x", "1"),
+    C("ZADD", "t", "1", "m"), C("TYPE", "t"), C("GET", "t"),
+    C("COMMAND", "INFO", *ZSET_COMMANDS, norm=command_info_core, label="COMMAND INFO <zset commands> (core)"),
+])
+
+group("zsets-resp3", [
+    C("ZADD", "z", "1", "a", "2.5", "b", "inf", "c"), C("ZSCORE", "z", "b"), C("ZSCORE", "z", "c"), C("ZSCORE", "z", "x"),
+    C("ZMSCORE", "z", "a", "x"), C("ZRANGE", "z", "0", "-1", "WITHSCORES"), C("ZRANGE", "z", "0", "-1"),
+    C("ZRANGEBYSCORE", "z", "-inf", "+inf", "WITHSCORES"), C("ZREVRANGE", "z", "0", "0", "WITHSCORES"),
+    C("ZADD", "z", "INCR", "1", "a"), C("ZADD", "z", "NX", "INCR", "1", "a"), C("ZINCRBY", "z", "0.5", "a"),
+    C("ZRANK", "z", "x"), C("ZRANK", "z", "b"), C("ZRANK", "z", "b", "WITHSCORE"), C("ZRANK", "z", "x", "WITHSCORE"),
+    C("ZSCAN", "z", "0"), C("ZPOPMIN", "z"), C("ZPOPMAX", "z", "1"), C("ZPOPMIN", "z", "0"), C("ZPOPMIN", "z", "5"),
+    C("ZADD", "z", "1", "a"), C("BZPOPMIN", "z", "0"), C("BZPOPMIN", "z", "0.01"), C("ZPOPMIN", "missing"),
 ], resp=3)
 
 # Protocol errors: each on a fresh connection; the reply must match and both

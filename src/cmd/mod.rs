@@ -26,6 +26,7 @@ pub mod server;
 pub mod streams;
 pub mod strings;
 pub mod transactions;
+pub mod zsets;
 
 use crate::keyspace::{Db, Hasher, Keyspace, Str, UnixMillis};
 use crate::resp::Reply;
@@ -202,6 +203,7 @@ impl<K: Keyspace> CommandTable<K> {
         transactions::register(&mut t);
         pubsub::register(&mut t);
         streams::register(&mut t);
+        zsets::register(&mut t);
         t
     }
 
