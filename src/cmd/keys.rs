@@ -146,7 +146,7 @@ fn scan<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
 /// extra checks: no leading space, nothing after the digits. So `+5` is 5,
 /// `-1` wraps to 2^64-1, the empty string is 0 (strtoul reads no digits
 /// and stops at the end), and a value past 2^64-1 is invalid.
-fn parse_cursor(arg: &[u8]) -> Option<u64> {
+pub(crate) fn parse_cursor(arg: &[u8]) -> Option<u64> {
     if arg.is_empty() {
         return Some(0);
     }

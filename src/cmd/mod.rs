@@ -20,8 +20,10 @@
 pub mod client;
 pub mod config;
 pub mod connection;
+pub mod hashes;
 pub mod keys;
 pub mod server;
+pub mod sets;
 pub mod strings;
 
 use crate::keyspace::{Db, Hasher, Keyspace, Str, UnixMillis};
@@ -192,6 +194,8 @@ impl<K: Keyspace> CommandTable<K> {
         config::register(&mut t);
         strings::register(&mut t);
         keys::register(&mut t);
+        hashes::register(&mut t);
+        sets::register(&mut t);
         t
     }
 
