@@ -1181,6 +1181,215 @@ group("zsets-resp3", [
     C("ZADD", "z", "1", "a"), C("BZPOPMIN", "z", "0"), C("BZPOPMIN", "z", "0.01"), C("ZPOPMIN", "missing"),
 ], resp=3)
 
+# ---------------------------------------------------------------------------
+# Hashes and sets (normalisers for hash-table order and random picks first)
+# ---------------------------------------------------------------------------
+
+def unordered_scan(r, c):
+    """HSCAN/SSCAN of a collection small enough that both servers return it
+    whole: cursors equal (0), the elements (or field/value pairs when
+    `pairs`) equal in any order."""
+    def parts(v):
+        if v[0] != "*" or v[1] is None or len(v[1]) != 2 or v[1][1][0] != "*":
+            return None
+        items = v[1][1][1]
+        if len(items) % 2 == 0:
+            items = sorted(zip(items[0::2], items[1::2]))
+        else:
+            items = sorted(items)
+        return v[1][0], items
+    pr, pc = parts(r), parts(c)
+    if pr is None or pc is None:
+        return None if r == c else "shape differs"
+    return None if pr == pc else "elements differ"
+
+
+def unordered_sscan(r, c):
+    """SSCAN returned whole: the cursor equal (0), the members in any order."""
+    if r[0] != "*" or c[0] != "*" or len(r[1]) != 2 or len(c[1]) != 2:
+        return None if r == c else "shape differs"
+    same = r[1][0] == c[1][0] and sorted(r[1][1][1]) == sorted(c[1][1][1])
+    return None if same else "elements differ"
+
+
+def random_pick(pool, n=None, distinct=False, values=None, nested=False):
+    """SRANDMEMBER/SPOP/HRANDFIELD: same reply type; every element one of
+    `pool`; `n` elements (None: a single bulk); distinct if asked; with
+    `values` (a dict field -> value) each field followed by its value
+    (RESP3 `nested`: as [field, value] pairs)."""
+    pool = {p.encode() for p in pool}
+    values = {k.encode(): v.encode() for k, v in (values or {}).items()}
+
+    def fields_of(v):
+        if n is None:
+            return [v[1]] if v[0] == "$" else None
+        if v[0] not in ("*", "~") or v[1] is None:
+            return None
+        items = v[1]
+        if not values:
+            return [e[1] for e in items]
+        if nested:
+            pairs = [(e[1][0][1], e[1][1][1]) for e in items if e[0] == "*" and len(e[1]) == 2]
+            if len(pairs) != len(items):
+                return None
+        else:
+            if len(items) % 2:
+                return None
+            pairs = [(items[i][1], items[i + 1][1]) for i in range(0, len(items), 2)]
+        if any(values.get(f) != val for f, val in pairs):
+            return None
+        return [f for f, _ in pairs]
+
+    def norm(r, c):
+        if r[0] != c[0]:
+            return "types differ"
+        for side, v in (("redis", r), ("convoy", c)):
+            f = fields_of(v)
+            if f is None:
+                return "%s: bad shape" % side
+            if n is not None and len(f) != n:
+                return "%s: %d elements, want %d" % (side, len(f), n)
+            if any(e not in pool for e in f):
+                return "%s: element outside the pool" % side
+            if distinct and len(set(f)) != len(f):
+                return "%s: repeats" % side
+        return None
+    norm.__name__ = "random_pick"
+    return norm
+
+
+H3 = {"a": "1", "b": "2", "c": "3"}
+
+group("hashes", [
+    C("HSET", "h"), C("HSET", "h", "a"), C("HSET", "h", "a", "1", "b"), C("HSET", "h", "a", "1", "b", "2"),
+    C("HSET", "h", "a", "9", "c", "3"), C("HGET", "h", "a"), C("HSET", "h", "a", "1"), C("HGET", "h", "missing"),
+    C("HGET", "nokey", "a"), C("HGET", "h"), C("HGET", "h", "a", "b"),
+    C("HSETNX", "h", "a", "x"), C("HSETNX", "h", "d", "4"), C("HSETNX", "new", "f", "v"), C("HSETNX", "h", "d"),
+    C("HDEL", "h", "d"), C("HDEL", "new", "f"), C("EXISTS", "new"), C("HDEL", "h"), C("HDEL", "h", "zz", "zz"),
+    C("HMGET", "h", "a", "zz", "c"), C("HMGET", "nokey", "a", "b"), C("HMGET", "h"),
+    C("HMSET", "h"), C("HMSET", "h", "a"), C("HMSET", "h", "a", "1", "b"), C("HMSET", "m", "x", "1", "y", "2"),
+    C("HGETALL", "h", norm=unordered_map), C("HGETALL", "nokey"), C("HGETALL"),
+    C("HLEN", "h"), C("HLEN", "nokey"), C("HEXISTS", "h", "a"), C("HEXISTS", "h", "zz"), C("HEXISTS", "nokey", "a"),
+    C("HKEYS", "h", norm=sorted_array), C("HKEYS", "nokey"), C("HVALS", "h", norm=sorted_array), C("HVALS", "nokey"),
+    C("HSTRLEN", "h", "a"), C("HSTRLEN", "h", "zz"), C("HSTRLEN", "nokey", "a"),
+    C("HSET", "h", "long", "x" * 100), C("HSTRLEN", "h", "long"), C("HDEL", "h", "long"),
+    C("HINCRBY", "h", "a", "5"), C("HINCRBY", "h", "n", "-3"), C("HINCRBY", "h", "a", "x"),
+    C("HINCRBY", "h", "a", "1.5"), C("HINCRBY", "h", "a", BIG), C("HINCRBY", "h", "n", SMALL),
+    C("HINCRBY", "h", "n", "-9223372036854775805"), C("HINCRBY", "h", "n", "-1"),
+    C("HSET", "h", "f", "1.5"), C("HINCRBY", "h", "f", "1"), C("HSET", "h", "sp", " 1"), C("HINCRBY", "h", "sp", "1"),
+    C("HINCRBY", "cnt", "x", "7"), C("HGETALL", "cnt"),
+    C("HINCRBYFLOAT", "h", "f", "0.1"), C("HINCRBYFLOAT", "h", "f", "x"), C("HINCRBYFLOAT", "h", "f", "inf"),
+    C("HINCRBYFLOAT", "h", "f", "-inf"), C("HINCRBYFLOAT", "h", "f", "nan"), C("HINCRBYFLOAT", "h", "fl", "3.0e3"),
+    C("HINCRBYFLOAT", "h", "fl", "-3000"), C("HINCRBYFLOAT", "h", "fl", "10.5"), C("HINCRBYFLOAT", "h", "fl", "0.1"),
+    C("HINCRBYFLOAT", "h", "sp", "1"), C("HSET", "h", "word", "abc"), C("HINCRBYFLOAT", "h", "word", "1"),
+    C("HSET", "h", "inf", "inf"), C("HINCRBYFLOAT", "h", "inf", "1"), C("HINCRBYFLOAT", "h", "a", "1e4000"),
+    C("HINCRBYFLOAT", "h", "big", "1.7e308"), C("HINCRBYFLOAT", "h", "big", "1.7e308"), C("HGET", "h", "big"),
+    C("HINCRBYFLOAT", "nf", "x", "0x10"), C("HINCRBYFLOAT", "h"),
+    C("DEL", "h"), C("HSET", "h", "a", "1", "b", "2", "c", "3"),
+    C("HRANDFIELD", "nokey"), C("HRANDFIELD", "nokey", "3"), C("HRANDFIELD", "nokey", "3", "WITHVALUES"),
+    C("HRANDFIELD", "h", norm=random_pick(H3)), C("HRANDFIELD", "h", "0"), C("HRANDFIELD", "h", "0", "WITHVALUES"),
+    C("HRANDFIELD", "h", "2", norm=random_pick(H3, 2, distinct=True)),
+    C("HRANDFIELD", "h", "5", norm=random_pick(H3, 3, distinct=True)),
+    C("HRANDFIELD", "h", "-7", norm=random_pick(H3, 7)),
+    C("HRANDFIELD", "h", "2", "WITHVALUES", norm=random_pick(H3, 2, distinct=True, values=H3)),
+    C("HRANDFIELD", "h", "-5", "withvalues", norm=random_pick(H3, 5, values=H3)),
+    C("HRANDFIELD", "h", "3", "WITHVALUES", norm=random_pick(H3, 3, distinct=True, values=H3)),
+    C("HRANDFIELD", "h", "x"), C("HRANDFIELD", "h", "1", "foo"), C("HRANDFIELD", "h", "1", "WITHVALUES", "x"),
+    C("HRANDFIELD", "h", "x", "WITHVALUES"), C("HRANDFIELD", "h", "x", "foo"), C("HRANDFIELD", "h", SMALL),
+    C("HRANDFIELD", "h", "-4611686018427387904", "WITHVALUES"), C("HRANDFIELD", "h", "4611686018427387904", "WITHVALUES"),
+    C("HSCAN", "h", "0", norm=unordered_scan), C("HSCAN", "h", "0", "COUNT", "1", norm=unordered_scan),
+    C("HSCAN", "h", "7", norm=unordered_scan), C("HSCAN", "h", "0", "MATCH", "[ab]", norm=unordered_scan),
+    C("HSCAN", "h", "0", "MATCH", "*", "COUNT", "100", norm=unordered_scan), C("HSCAN", "h", "0", "MATCH", "z*"),
+    C("HSCAN", "h", "x"), C("HSCAN", "h", "-1", norm=unordered_scan), C("HSCAN", "h", "0", "COUNT", "0"),
+    C("HSCAN", "h", "0", "COUNT", "x"), C("HSCAN", "h", "0", "MATCH"), C("HSCAN", "h", "0", "NOVALUES"),
+    C("HSCAN", "h", "0", "TYPE", "hash"), C("HSCAN", "nokey", "0"), C("HSCAN", "nokey", "0", "COUNT", "0"),
+    C("HSCAN", "nokey", "x"), C("HSCAN", "h"),
+    C("HDEL", "h", "a", "b", "c"), C("EXISTS", "h"), C("HLEN", "h"),
+    C("SET", "str", "v"), C("HSET", "str", "a", "1"), C("HGET", "str", "a"), C("HMGET", "str", "a"),
+    C("HGETALL", "str"), C("HDEL", "str", "a"), C("HLEN", "str"), C("HEXISTS", "str", "a"), C("HKEYS", "str"),
+    C("HVALS", "str"), C("HINCRBY", "str", "a", "1"), C("HINCRBYFLOAT", "str", "a", "1"), C("HSTRLEN", "str", "a"),
+    C("HRANDFIELD", "str"), C("HRANDFIELD", "str", "2"), C("HSCAN", "str", "0"), C("HSETNX", "str", "a", "1"),
+    C("HMSET", "str", "a", "1"), C("HINCRBYFLOAT", "str", "a", "x"), C("HSCAN", "str", "0", "COUNT", "0"),
+    C("SADD", "aset", "x"), C("HGET", "aset", "x"), C("GET", "m"), C("TYPE", "m"),
+])
+
+S5 = ["a", "b", "c", "d", "e"]
+
+group("sets", [
+    C("SADD", "s"), C("SADD", "s", "a", "b", "c", "a"), C("SADD", "s", "c", "d", "e"), C("SCARD", "s"),
+    C("SCARD", "nokey"), C("SISMEMBER", "s", "a"), C("SISMEMBER", "s", "z"), C("SISMEMBER", "nokey", "a"),
+    C("SMISMEMBER", "s", "a", "z", "e"), C("SMISMEMBER", "nokey", "a"), C("SMISMEMBER", "s"),
+    C("SMEMBERS", "s", norm=sorted_array), C("SMEMBERS", "nokey"), C("SMEMBERS"),
+    C("SREM", "s", "z"), C("SREM", "s", "e", "e"), C("SREM", "nokey", "a"), C("SREM", "s"),
+    C("SADD", "gone", "1"), C("SREM", "gone", "1"), C("EXISTS", "gone"), C("SADD", "s", "e"),
+    C("SRANDMEMBER", "nokey"), C("SRANDMEMBER", "nokey", "3"), C("SRANDMEMBER", "nokey", "-3"),
+    C("SRANDMEMBER", "s", norm=random_pick(S5)), C("SRANDMEMBER", "s", "0"),
+    C("SRANDMEMBER", "s", "3", norm=random_pick(S5, 3, distinct=True)),
+    C("SRANDMEMBER", "s", "10", norm=random_pick(S5, 5, distinct=True)),
+    C("SRANDMEMBER", "s", "-8", norm=random_pick(S5, 8)), C("SRANDMEMBER", "s", "x"),
+    C("SRANDMEMBER", "s", "1", "2"), C("SRANDMEMBER", "s", SMALL), C("SRANDMEMBER", "s", "1.0"),
+    C("SPOP", "nokey"), C("SPOP", "nokey", "2"), C("SPOP", "nokey", "0"), C("SPOP", "s", "-1"), C("SPOP", "s", "x"),
+    C("SPOP", "s", "1", "2"), C("SPOP", "s", "0"), C("SADD", "p", "x"), C("SPOP", "p"), C("EXISTS", "p"),
+    C("SADD", "p", "x", "y", "z"), C("SPOP", "p", "2", norm=random_pick(["x", "y", "z"], 2, distinct=True)),
+    C("SCARD", "p"), C("SPOP", "p", "5", norm=random_pick(["x", "y", "z"], 1)), C("EXISTS", "p"),
+    C("SADD", "p", "1", "2", "3"), C("SPOP", "p", "3", norm=sorted_array), C("EXISTS", "p"),
+    C("SADD", "i", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"),
+    C("SSCAN", "i", "0", norm=unordered_sscan), C("SSCAN", "i", "0", "COUNT", "2", norm=unordered_sscan),
+    C("SSCAN", "i", "0", "MATCH", "1*", norm=unordered_sscan), C("SSCAN", "s", "0", norm=unordered_sscan),
+    C("SSCAN", "s", "0", "MATCH", "[a-c]", norm=unordered_sscan), C("SSCAN", "nokey", "0"), C("SSCAN", "s", "x"),
+    C("SSCAN", "s", "0", "COUNT", "0"), C("SSCAN", "s", "0", "COUNT", "-1"), C("SSCAN", "s", "0", "MATCH"),
+    C("SSCAN", "s", "0", "FOO", "1"), C("SSCAN", "nokey", "0", "COUNT", "0"), C("SSCAN", "s"),
+    C("SADD", "t", "c", "d", "e", "f"), C("SADD", "u", "e", "f", "g"),
+    C("SINTER", "s", "t", norm=sorted_array), C("SINTER", "s", "t", "u", norm=sorted_array),
+    C("SINTER", "s", norm=sorted_array), C("SINTER", "s", "nokey"), C("SINTER", "nokey", "s"), C("SINTER"),
+    C("SUNION", "s", "t", "u", norm=sorted_array), C("SUNION", "nokey"), C("SUNION", "nokey", "u", norm=sorted_array),
+    C("SDIFF", "s", "t", norm=sorted_array), C("SDIFF", "s", "t", "u", norm=sorted_array), C("SDIFF", "nokey", "s"),
+    C("SDIFF", "s", "nokey", norm=sorted_array), C("SDIFF", "s", "s"),
+    C("SINTERSTORE", "d", "s", "t"), C("SMEMBERS", "d", norm=sorted_array), C("SINTERSTORE", "d", "s", "nokey"),
+    C("EXISTS", "d"), C("SET", "d", "str"), C("EXPIRE", "d", "100"), C("SUNIONSTORE", "d", "s", "u"), C("TTL", "d"),
+    C("SCARD", "d"), C("SDIFFSTORE", "d", "s", "t"), C("SMEMBERS", "d", norm=sorted_array),
+    C("SDIFFSTORE", "d", "s", "s"), C("EXISTS", "d"), C("SUNIONSTORE", "s2", "s"), C("SINTERSTORE", "s2", "s2", "t"),
+    C("SMEMBERS", "s2", norm=sorted_array), C("SINTERSTORE", "d"), C("SUNIONSTORE", "d", "nokey"),
+    C("SINTERCARD", "2", "s", "t"), C("SINTERCARD", "3", "s", "t", "u"), C("SINTERCARD", "1", "s", "LIMIT", "2"),
+    C("SINTERCARD", "1", "s", "limit", "0"), C("SINTERCARD", "1", "s", "LIMIT", "100"), C("SINTERCARD", "2", "s", "nokey"),
+    C("SINTERCARD", "0", "s"), C("SINTERCARD", "-1", "s"), C("SINTERCARD", "x", "s"), C("SINTERCARD", "3", "s", "t"),
+    C("SINTERCARD", "1", "s", "LIMIT", "-1"), C("SINTERCARD", "1", "s", "LIMIT", "x"), C("SINTERCARD", "1", "s", "LIMIT"),
+    C("SINTERCARD", "1", "s", "FOO", "1"), C("SINTERCARD", "2", "s", "LIMIT", "1"), C("SINTERCARD", "1"),
+    C("SINTERCARD", BIG, "s"),
+    C("SMOVE", "s", "t", "a"), C("SISMEMBER", "t", "a"), C("SISMEMBER", "s", "a"), C("SMOVE", "s", "t", "a"),
+    C("SMOVE", "s", "t", "c"), C("SMOVE", "nokey", "t", "a"), C("SMOVE", "s", "fresh", "b"), C("SMEMBERS", "fresh"),
+    C("SMOVE", "fresh", "s", "b"), C("EXISTS", "fresh"), C("SMOVE", "s", "s", "b"), C("SMOVE", "s", "s", "zz"),
+    C("SMOVE", "s", "t"), C("SADD", "one", "x"), C("SMOVE", "one", "two", "x"), C("EXISTS", "one"),
+    C("SET", "str", "v"), C("HSET", "hh", "f", "v"), C("SADD", "str", "a"), C("SREM", "str", "a"),
+    C("SMEMBERS", "str"), C("SISMEMBER", "str", "a"), C("SMISMEMBER", "str", "a"), C("SCARD", "str"),
+    C("SPOP", "str"), C("SPOP", "str", "1"), C("SPOP", "str", "0"), C("SRANDMEMBER", "str"),
+    C("SRANDMEMBER", "str", "2"), C("SRANDMEMBER", "str", "0"), C("SSCAN", "str", "0"), C("SSCAN", "str", "0", "COUNT", "0"),
+    C("SINTER", "s", "str"), C("SINTER", "nokey", "str"), C("SINTER", "hh", "nokey"), C("SUNION", "s", "hh"),
+    C("SDIFF", "nokey", "str"), C("SDIFF", "str", "nokey"), C("SINTERSTORE", "d", "s", "str"),
+    C("SINTERSTORE", "d", "nokey", "str"), C("SUNIONSTORE", "d", "str"), C("SDIFFSTORE", "d", "str"),
+    C("SINTERSTORE", "str", "s", "t"), C("TYPE", "str"), C("SINTERCARD", "2", "s", "str"),
+    C("SINTERCARD", "2", "nokey", "str"), C("SINTERCARD", "1", "str", "LIMIT", "x"),
+    C("SMOVE", "hh", "s", "f"), C("SMOVE", "s", "hh", "c"), C("SMOVE", "nokey", "hh", "a"), C("SMOVE", "s", "hh", "zz"),
+    C("HGET", "s", "a"), C("GET", "s"),
+])
+
+group("hashes-sets-resp3", [
+    C("HSET", "h", "a", "1", "b", "2"), C("HGETALL", "h", norm=unordered_map), C("HGETALL", "nokey"),
+    C("HMGET", "h", "a", "zz"), C("HGET", "h", "zz"), C("HKEYS", "h", norm=sorted_array), C("HVALS", "nokey"),
+    C("HINCRBYFLOAT", "h", "a", "1"), C("HRANDFIELD", "nokey"), C("HRANDFIELD", "nokey", "2", "WITHVALUES"),
+    C("HRANDFIELD", "h", "2", "WITHVALUES", norm=random_pick(["a", "b"], 2, True, {"a": "2", "b": "2"}, nested=True)),
+    C("HRANDFIELD", "h", "-3", "WITHVALUES", norm=random_pick(["a", "b"], 3, False, {"a": "2", "b": "2"}, nested=True)),
+    C("HRANDFIELD", "h", "1", "WITHVALUES", norm=random_pick(["a", "b"], 1, False, {"a": "2", "b": "2"}, nested=True)),
+    C("HRANDFIELD", "h", "0", "WITHVALUES"), C("HRANDFIELD", "h", "2", norm=random_pick(["a", "b"], 2, True)),
+    C("HSCAN", "h", "0", norm=unordered_scan), C("HSCAN", "nokey", "0"),
+    C("SADD", "s", "x", "y", "z"), C("SADD", "t", "y"), C("SMEMBERS", "s", norm=sorted_array), C("SMEMBERS", "nokey"),
+    C("SINTER", "s", "t"), C("SINTER", "s", "nokey"), C("SUNION", "s", "t", norm=sorted_array), C("SDIFF", "t", "s"),
+    C("SUNION", "nokey"), C("SPOP", "nokey", "1"), C("SPOP", "s", "0"), C("SPOP", "nokey"),
+    C("SPOP", "s", "1", norm=random_pick(["x", "y", "z"], 1)), C("SRANDMEMBER", "nokey", "2"), C("SRANDMEMBER", "nokey"),
+    C("SRANDMEMBER", "t", "2"), C("SRANDMEMBER", "t", "-2"), C("SMISMEMBER", "t", "y", "n"), C("SISMEMBER", "t", "y"),
+    C("SSCAN", "t", "0"), C("SINTERCARD", "1", "t"),
+], resp=3)
+
 # Protocol errors: each on a fresh connection; the reply must match and both
 # servers must close it.
 PROTOCOL_ERRORS = [

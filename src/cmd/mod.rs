@@ -20,9 +20,11 @@
 pub mod client;
 pub mod config;
 pub mod connection;
+pub mod hashes;
 pub mod keys;
 pub mod pubsub;
 pub mod server;
+pub mod sets;
 pub mod streams;
 pub mod strings;
 pub mod transactions;
@@ -204,6 +206,8 @@ impl<K: Keyspace> CommandTable<K> {
         pubsub::register(&mut t);
         streams::register(&mut t);
         zsets::register(&mut t);
+        hashes::register(&mut t);
+        sets::register(&mut t);
         t
     }
 

@@ -1,21 +1,49 @@
-//! Hashes: field -> value, a hash table.
+//! Hashes: field -> value.
+//!
+//! Stored in an [`Indexed`] map (a hash table of positions into a dense
+//! array of entries), which gives HRANDFIELD a random field in O(1) and
+//! HSCAN a cursor that never misses a field (see [`super::indexed`]).
 
-use crate::keyspace::{Hasher, Str};
-use std::collections::HashMap;
+use super::Indexed;
+use crate::keyspace::Str;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Hash {
-    pub fields: HashMap<Str, Str, Hasher>,
+    pub fields: Indexed<Str>,
 }
 
+/// Redis 7's `hash-max-listpack-entries` and `hash-max-listpack-value`.
+const LISTPACK_ENTRIES: usize = 128;
+const LISTPACK_VALUE: usize = 64;
+
 impl Hash {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
     /// Redis 7: `listpack` up to 128 fields of at most 64 bytes, else
-    /// `hashtable`.
+    /// `hashtable`. (Redis never converts back: a hash that shrinks keeps
+    /// `hashtable`; convoy reports what a fresh copy would use.)
     pub fn encoding(&self) -> &'static str {
-        if self.fields.len() <= 128 && self.fields.iter().all(|(k, v)| k.len() <= 64 && v.len() <= 64) {
+        if self.is_small() {
             "listpack"
         } else {
             "hashtable"
         }
+    }
+
+    /// Whether Redis would keep this hash as a listpack: then HSCAN
+    /// returns it whole in one call, as Redis does.
+    pub fn is_small(&self) -> bool {
+        self.fields.len() <= LISTPACK_ENTRIES
+            && self.fields.iter().all(|(k, v)| k.len() <= LISTPACK_VALUE && v.len() <= LISTPACK_VALUE)
     }
 }

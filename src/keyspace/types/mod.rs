@@ -7,12 +7,14 @@
 //! element.
 
 pub mod hash;
+pub mod indexed;
 pub mod list;
 pub mod set;
 pub mod stream;
 pub mod zset;
 
 pub use hash::Hash;
+pub use indexed::Indexed;
 pub use list::List;
 pub use set::Set;
 pub use stream::Stream;

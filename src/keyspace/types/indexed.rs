@@ -1,0 +1,257 @@
+//! A hash map whose entries also sit in a dense array: the storage behind
+//! hashes and sets.
+//!
+//! Redis needs three things of a hash or set that a plain hash map does
+//! not give together:
+//!
+//! - lookup, insert and delete by key in O(1);
+//! - a *uniformly random* element in O(1) (SPOP, SRANDMEMBER, HRANDFIELD):
+//!   a `HashMap` can only walk to the i-th element, O(n);
+//! - a *cursor* (HSCAN, SSCAN) that survives inserts and deletes between
+//!   calls and never misses an element present for the whole iteration.
+//!
+//! [`Indexed`] keeps the entries in a `Vec` and, beside it, a hash table of
+//! positions into that `Vec` (hashbrown's `HashTable<usize>`, eight bytes
+//! per element plus a control byte). A random element is a random
+//! position. Deleting swaps the last entry into the hole (`swap_remove`)
+//! and fixes that one entry's position in the table, so the array stays
+//! dense.
+//!
+//! # Cursors
+//!
+//! A scan walks positions from the *top* down: cursor `c` means "positions
+//! below `c` are left to visit" (0 starts at the top, and a reply's cursor
+//! 0 means done). Between two calls, an insert appends above every
+//! position still to visit (a new element may be missed, as Redis allows);
+//! a delete moves only the *last* entry, into the hole. If that entry was
+//! already visited (it sat at or above the cursor) it may be visited again
+//! (a duplicate, as Redis allows); if it was not, it sat below the cursor,
+//! and the hole, lower still, is below the cursor too, so it is still
+//! visited. So an element present for the whole scan is returned at least
+//! once.
+//!
+//! This is the same technique as the `IndexMap` crate, written out here in
+//! a few lines rather than taken as a dependency.
+
+use super::super::Str;
+use hashbrown::hash_table::{Entry as TableEntry, HashTable};
+use std::fmt;
+
+/// The hasher of every collection: one random seed per process (so hash
+/// flooding from clients is not predictable) shared by all of them, so a
+/// collection does not pay 32 bytes for its own seed.
+fn hash_of(key: &[u8]) -> u64 {
+    static STATE: std::sync::OnceLock<ahash::RandomState> = std::sync::OnceLock::new();
+    STATE.get_or_init(ahash::RandomState::new).hash_one(key)
+}
+
+/// A map from byte strings to `V`, with O(1) access by position (see the
+/// module doc). A set is an `Indexed<()>`.
+#[derive(Clone)]
+pub struct Indexed<V> {
+    entries: Vec<(Str, V)>,
+    /// Positions into `entries`, hashed by the entry's key.
+    positions: HashTable<usize>,
+}
+
+impl<V> Indexed<V> {
+    pub fn new() -> Self {
+        Indexed { entries: Vec::new(), positions: HashTable::new() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The position of `key`, if present.
+    fn position(&self, key: &[u8]) -> Option<usize> {
+        let entries = &self.entries;
+        self.positions.find(hash_of(key), |&i| &entries[i].0[..] == key).copied()
+    }
+
+    pub fn contains(&self, key: &[u8]) -> bool {
+        self.position(key).is_some()
+    }
+
+    pub fn get(&self, key: &[u8]) -> Option<&V> {
+        self.position(key).map(|i| &self.entries[i].1)
+    }
+
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
+        self.position(key).map(|i| &mut self.entries[i].1)
+    }
+
+    /// The value of `key`, inserting `make()` first if it is absent; and
+    /// whether it was inserted. The key is copied only when inserted.
+    pub fn get_or_insert_with(&mut self, key: &[u8], make: impl FnOnce() -> V) -> (&mut V, bool) {
+        let entries = &mut self.entries;
+        let entry = self.positions.entry(hash_of(key), |&i| &entries[i].0[..] == key, |&i| hash_of(&entries[i].0));
+        let (i, inserted) = match entry {
+            TableEntry::Occupied(o) => (*o.get(), false),
+            TableEntry::Vacant(v) => {
+                let i = entries.len();
+                entries.push((Str::from_slice(key), make()));
+                v.insert(i);
+                (i, true)
+            }
+        };
+        (&mut self.entries[i].1, inserted)
+    }
+
+    /// Set `key` to `value`; the old value, if there was one.
+    pub fn insert(&mut self, key: &[u8], value: V) -> Option<V> {
+        let mut value = Some(value);
+        let (slot, inserted) = self.get_or_insert_with(key, || value.take().expect("taken once"));
+        if inserted {
+            None
+        } else {
+            value.map(|v| std::mem::replace(slot, v))
+        }
+    }
+
+    /// Remove `key`; its entry, if it was present.
+    pub fn remove(&mut self, key: &[u8]) -> Option<(Str, V)> {
+        let i = self.position(key)?;
+        Some(self.swap_remove_index(i))
+    }
+
+    /// The entry at `position` (`< len()`).
+    pub fn get_index(&self, position: usize) -> Option<(&Str, &V)> {
+        self.entries.get(position).map(|(k, v)| (k, v))
+    }
+
+    /// Remove the entry at `position` (`< len()`), moving the last entry
+    /// into its place.
+    pub fn swap_remove_index(&mut self, position: usize) -> (Str, V) {
+        let entries = &self.entries;
+        let hash = hash_of(&entries[position].0);
+        if let Ok(found) = self.positions.find_entry(hash, |&i| i == position) {
+            found.remove();
+        }
+        let last = self.entries.len() - 1;
+        if position != last {
+            let hash = hash_of(&self.entries[last].0);
+            if let Some(moved) = self.positions.find_mut(hash, |&i| i == last) {
+                *moved = position;
+            }
+        }
+        let removed = self.entries.swap_remove(position);
+        self.shrink_if_sparse();
+        removed
+    }
+
+    /// Give memory back after many deletes: when at most a quarter of the
+    /// capacity is used, as Redis's dicts shrink.
+    fn shrink_if_sparse(&mut self) {
+        let len = self.entries.len();
+        if self.entries.capacity() > 64 && len * 4 <= self.entries.capacity() {
+            self.entries.shrink_to(len * 2);
+            let entries = &self.entries;
+            self.positions.shrink_to(len * 2, |&i| hash_of(&entries[i].0));
+        }
+    }
+
+    /// Every entry, in position order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&Str, &V)> + '_ {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+
+    /// Every key, in position order.
+    pub fn keys(&self) -> impl ExactSizeIterator<Item = &Str> + '_ {
+        self.entries.iter().map(|(k, _)| k)
+    }
+
+    /// One step of a scan (see the module doc): the positions below
+    /// `cursor` (0: from the top), from the highest down, at most `count`
+    /// of them, and the next cursor (0 when none are left).
+    pub fn scan(&self, cursor: u64, count: usize) -> (u64, impl Iterator<Item = (&Str, &V)> + '_) {
+        let top = match usize::try_from(cursor) {
+            Ok(0) => self.len(),
+            Ok(c) => c.min(self.len()),
+            Err(_) => self.len(),
+        };
+        let bottom = top.saturating_sub(count.max(1));
+        let items = self.entries[bottom..top].iter().rev().map(|(k, v)| (k, v));
+        (bottom as u64, items)
+    }
+}
+
+impl<V> Default for Indexed<V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<V: PartialEq> PartialEq for Indexed<V> {
+    /// Equal when they hold the same entries, in any order.
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().all(|(k, v)| other.get(k) == Some(v))
+    }
+}
+
+impl<V: fmt::Debug> fmt::Debug for Indexed<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Inserts, lookups and swap-removes keep every position right.
+    #[test]
+    fn insert_remove_lookup() {
+        let mut m: Indexed<u32> = Indexed::new();
+        for i in 0..1000u32 {
+            assert_eq!(m.insert(i.to_string().as_bytes(), i), None);
+        }
+        assert_eq!(m.insert(b"7", 70), Some(7));
+        for i in (0..1000u32).step_by(3) {
+            assert!(m.remove(i.to_string().as_bytes()).is_some());
+        }
+        for i in 0..1000u32 {
+            let want = if i % 3 == 0 { None } else if i == 7 { Some(70) } else { Some(i) };
+            assert_eq!(m.get(i.to_string().as_bytes()).copied(), want, "key {i}");
+        }
+        while !m.is_empty() {
+            m.swap_remove_index(0);
+        }
+        assert_eq!(m.get(b"1"), None);
+    }
+
+    /// A scan with deletes between steps still returns every element that
+    /// stayed.
+    #[test]
+    fn scan_survives_deletes() {
+        let mut m: Indexed<()> = Indexed::new();
+        for i in 0..200u32 {
+            m.insert(i.to_string().as_bytes(), ());
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = 0;
+        let mut deleted = 0u32;
+        loop {
+            let (next, items) = m.scan(cursor, 7);
+            seen.extend(items.map(|(k, _)| k.to_vec()));
+            // Delete the "odd hundreds", a few at a time.
+            for _ in 0..3 {
+                if deleted < 100 {
+                    m.remove((deleted * 2 + 1).to_string().as_bytes());
+                    deleted += 1;
+                }
+            }
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        for i in (0..200u32).step_by(2) {
+            assert!(seen.contains(i.to_string().as_bytes()), "missed {i}");
+        }
+    }
+}
