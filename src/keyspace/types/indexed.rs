@@ -10,12 +10,11 @@
 //! - a *cursor* (HSCAN, SSCAN) that survives inserts and deletes between
 //!   calls and never misses an element present for the whole iteration.
 //!
-//! [`Indexed`] keeps the entries in a `Vec` and, beside it, a hash table of
-//! positions into that `Vec` (hashbrown's `HashTable<usize>`, eight bytes
-//! per element plus a control byte). A random element is a random
-//! position. Deleting swaps the last entry into the hole (`swap_remove`)
-//! and fixes that one entry's position in the table, so the array stays
-//! dense.
+//! The `indexmap` crate's `IndexMap` keeps its entries in a `Vec`, with a
+//! hash table of positions beside it; deleting swaps the last entry into
+//! the hole (`swap_remove`), so the array stays dense and a random element
+//! is a random position. [`Indexed`] wraps it with the operations the
+//! commands need, and with the scan cursor below.
 //!
 //! # Cursors
 //!
@@ -29,117 +28,95 @@
 //! and the hole, lower still, is below the cursor too, so it is still
 //! visited. So an element present for the whole scan is returned at least
 //! once.
-//!
-//! This is the same technique as the `IndexMap` crate, written out here in
-//! a few lines rather than taken as a dependency.
 
 use super::super::Str;
-use hashbrown::hash_table::{Entry as TableEntry, HashTable};
+use indexmap::IndexMap;
 use std::fmt;
+use std::hash::BuildHasher;
 
 /// The hasher of every collection: one random seed per process (so hash
 /// flooding from clients is not predictable) shared by all of them, so a
-/// collection does not pay 32 bytes for its own seed.
-fn hash_of(key: &[u8]) -> u64 {
-    static STATE: std::sync::OnceLock<ahash::RandomState> = std::sync::OnceLock::new();
-    STATE.get_or_init(ahash::RandomState::new).hash_one(key)
+/// collection does not pay 32 bytes for a seed of its own.
+#[derive(Clone, Copy, Default)]
+pub struct SharedSeed;
+
+impl BuildHasher for SharedSeed {
+    type Hasher = ahash::AHasher;
+
+    fn build_hasher(&self) -> ahash::AHasher {
+        static STATE: std::sync::OnceLock<ahash::RandomState> = std::sync::OnceLock::new();
+        STATE.get_or_init(ahash::RandomState::new).build_hasher()
+    }
 }
 
 /// A map from byte strings to `V`, with O(1) access by position (see the
 /// module doc). A set is an `Indexed<()>`.
 #[derive(Clone)]
 pub struct Indexed<V> {
-    entries: Vec<(Str, V)>,
-    /// Positions into `entries`, hashed by the entry's key.
-    positions: HashTable<usize>,
+    map: IndexMap<Str, V, SharedSeed>,
 }
 
 impl<V> Indexed<V> {
     pub fn new() -> Self {
-        Indexed { entries: Vec::new(), positions: HashTable::new() }
+        Indexed { map: IndexMap::with_hasher(SharedSeed) }
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.map.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    /// The position of `key`, if present.
-    fn position(&self, key: &[u8]) -> Option<usize> {
-        let entries = &self.entries;
-        self.positions.find(hash_of(key), |&i| &entries[i].0[..] == key).copied()
+        self.map.is_empty()
     }
 
     pub fn contains(&self, key: &[u8]) -> bool {
-        self.position(key).is_some()
+        self.map.contains_key(key)
     }
 
     pub fn get(&self, key: &[u8]) -> Option<&V> {
-        self.position(key).map(|i| &self.entries[i].1)
+        self.map.get(key)
     }
 
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
-        self.position(key).map(|i| &mut self.entries[i].1)
+        self.map.get_mut(key)
     }
 
     /// The value of `key`, inserting `make()` first if it is absent; and
     /// whether it was inserted. The key is copied only when inserted.
     pub fn get_or_insert_with(&mut self, key: &[u8], make: impl FnOnce() -> V) -> (&mut V, bool) {
-        let entries = &mut self.entries;
-        let entry = self.positions.entry(hash_of(key), |&i| &entries[i].0[..] == key, |&i| hash_of(&entries[i].0));
-        let (i, inserted) = match entry {
-            TableEntry::Occupied(o) => (*o.get(), false),
-            TableEntry::Vacant(v) => {
-                let i = entries.len();
-                entries.push((Str::from_slice(key), make()));
-                v.insert(i);
-                (i, true)
+        match self.map.get_index_of(key) {
+            Some(i) => (&mut self.map[i], false),
+            None => {
+                let (i, _) = self.map.insert_full(Str::from_slice(key), make());
+                (&mut self.map[i], true)
             }
-        };
-        (&mut self.entries[i].1, inserted)
+        }
     }
 
     /// Set `key` to `value`; the old value, if there was one.
     pub fn insert(&mut self, key: &[u8], value: V) -> Option<V> {
-        let mut value = Some(value);
-        let (slot, inserted) = self.get_or_insert_with(key, || value.take().expect("taken once"));
-        if inserted {
-            None
-        } else {
-            value.map(|v| std::mem::replace(slot, v))
+        match self.map.get_mut(key) {
+            Some(slot) => Some(std::mem::replace(slot, value)),
+            None => self.map.insert(Str::from_slice(key), value),
         }
     }
 
     /// Remove `key`; its entry, if it was present.
     pub fn remove(&mut self, key: &[u8]) -> Option<(Str, V)> {
-        let i = self.position(key)?;
-        Some(self.swap_remove_index(i))
+        let removed = self.map.swap_remove_entry(key);
+        self.shrink_if_sparse();
+        removed
     }
 
     /// The entry at `position` (`< len()`).
     pub fn get_index(&self, position: usize) -> Option<(&Str, &V)> {
-        self.entries.get(position).map(|(k, v)| (k, v))
+        self.map.get_index(position)
     }
 
     /// Remove the entry at `position` (`< len()`), moving the last entry
     /// into its place.
     pub fn swap_remove_index(&mut self, position: usize) -> (Str, V) {
-        let entries = &self.entries;
-        let hash = hash_of(&entries[position].0);
-        if let Ok(found) = self.positions.find_entry(hash, |&i| i == position) {
-            found.remove();
-        }
-        let last = self.entries.len() - 1;
-        if position != last {
-            let hash = hash_of(&self.entries[last].0);
-            if let Some(moved) = self.positions.find_mut(hash, |&i| i == last) {
-                *moved = position;
-            }
-        }
-        let removed = self.entries.swap_remove(position);
+        let removed = self.map.swap_remove_index(position).expect("position < len");
         self.shrink_if_sparse();
         removed
     }
@@ -147,22 +124,20 @@ impl<V> Indexed<V> {
     /// Give memory back after many deletes: when at most a quarter of the
     /// capacity is used, as Redis's dicts shrink.
     fn shrink_if_sparse(&mut self) {
-        let len = self.entries.len();
-        if self.entries.capacity() > 64 && len * 4 <= self.entries.capacity() {
-            self.entries.shrink_to(len * 2);
-            let entries = &self.entries;
-            self.positions.shrink_to(len * 2, |&i| hash_of(&entries[i].0));
+        let len = self.map.len();
+        if self.map.capacity() > 64 && len * 4 <= self.map.capacity() {
+            self.map.shrink_to(len * 2);
         }
     }
 
     /// Every entry, in position order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&Str, &V)> + '_ {
-        self.entries.iter().map(|(k, v)| (k, v))
+        self.map.iter()
     }
 
     /// Every key, in position order.
     pub fn keys(&self) -> impl ExactSizeIterator<Item = &Str> + '_ {
-        self.entries.iter().map(|(k, _)| k)
+        self.map.keys()
     }
 
     /// One step of a scan (see the module doc): the positions below
@@ -175,7 +150,7 @@ impl<V> Indexed<V> {
             Err(_) => self.len(),
         };
         let bottom = top.saturating_sub(count.max(1));
-        let items = self.entries[bottom..top].iter().rev().map(|(k, v)| (k, v));
+        let items = (bottom..top).rev().filter_map(|i| self.map.get_index(i));
         (bottom as u64, items)
     }
 }
