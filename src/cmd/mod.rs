@@ -21,6 +21,7 @@ pub mod client;
 pub mod config;
 pub mod connection;
 pub mod keys;
+pub mod lists;
 pub mod server;
 pub mod strings;
 
@@ -192,6 +193,7 @@ impl<K: Keyspace> CommandTable<K> {
         config::register(&mut t);
         strings::register(&mut t);
         keys::register(&mut t);
+        lists::register(&mut t);
         t
     }
 
