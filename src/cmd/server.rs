@@ -255,8 +255,8 @@ fn info_clients<K: Keyspace>(s: &Shared<K>, out: &mut String) {
     field(out, "connected_clients", s.clients.count());
     field(out, "cluster_connections", 0);
     field(out, "maxclients", s.settings.read().maxclients);
-    // No blocking commands, client tracking or client timeouts yet.
-    field(out, "blocked_clients", 0);
+    // No client tracking or client timeouts yet.
+    field(out, "blocked_clients", s.blocking.blocked_clients());
     field(out, "tracking_clients", 0);
     field(out, "clients_in_timeout_table", 0);
     field(out, "total_blocking_keys", 0);
