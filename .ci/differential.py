@@ -565,6 +565,9 @@ ALLOWED = {
     "ZRANK z a bogus": "ZRANK WITHSCORE is Redis 7.2: 7.0 gives an arity error, 7.2 a syntax error",
     "ZRANK z b WITHSCORE": "ZRANK WITHSCORE is Redis 7.2 (reference server is 7.0)",
     "ZRANK z x WITHSCORE": "ZRANK WITHSCORE is Redis 7.2 (reference server is 7.0)",
+    # Redis 7.0 negates RANK -2^63 with an overflow (it acts as -1);
+    # 7.2 (redis#12167) rejects it with a range error, as convoy does.
+    "LPOS p c RANK -9223372036854775808": "LPOS RANK range check is Redis 7.2 (reference server is 7.0)",
 }
 
 
@@ -1388,6 +1391,108 @@ group("hashes-sets-resp3", [
     C("SPOP", "s", "1", norm=random_pick(["x", "y", "z"], 1)), C("SRANDMEMBER", "nokey", "2"), C("SRANDMEMBER", "nokey"),
     C("SRANDMEMBER", "t", "2"), C("SRANDMEMBER", "t", "-2"), C("SMISMEMBER", "t", "y", "n"), C("SISMEMBER", "t", "y"),
     C("SSCAN", "t", "0"), C("SINTERCARD", "1", "t"),
+], resp=3)
+
+LIST_COMMANDS = ["lpush", "rpush", "lpushx", "rpushx", "lpop", "rpop", "llen", "lrange", "lindex", "lset",
+                 "linsert", "lrem", "ltrim", "lpos", "lmove", "rpoplpush", "blpop", "brpop", "blmove", "brpoplpush"]
+
+group("lists", [
+    # Pushes, lengths, ranges.
+    C("LPUSH", "l", "a", "b", "c"), C("RPUSH", "l", "d", "e"), C("LLEN", "l"), C("LRANGE", "l", "0", "-1"),
+    C("LPUSH", "l"), C("RPUSH"), C("LLEN"), C("LLEN", "l", "x"), C("LLEN", "missing"),
+    C("LPUSHX", "missing", "a"), C("RPUSHX", "missing", "a", "b"), C("EXISTS", "missing"),
+    C("LPUSHX", "l", "x", "y"), C("RPUSHX", "l", "z"), C("LRANGE", "l", "0", "-1"), C("LPUSHX", "l"),
+    C("SET", "s", "v"), C("LPUSH", "s", "a"), C("RPUSH", "s", "a"), C("LPUSHX", "s", "a"), C("RPUSHX", "s", "a"),
+    C("LLEN", "s"), C("LRANGE", "s", "0", "-1"), C("LINDEX", "s", "0"), C("LSET", "s", "0", "x"),
+    C("LINSERT", "s", "BEFORE", "a", "b"), C("LREM", "s", "0", "a"), C("LTRIM", "s", "0", "1"),
+    C("LPOS", "s", "a"), C("LPOP", "s"), C("RPOP", "s", "2"), C("TYPE", "l"), C("TYPE", "s"),
+    C("LRANGE", "l", "1", "3"), C("LRANGE", "l", "-3", "-1"), C("LRANGE", "l", "-100", "100"),
+    C("LRANGE", "l", "5", "2"), C("LRANGE", "l", "100", "200"), C("LRANGE", "l", "-1", "-100"),
+    C("LRANGE", "l", SMALL, BIG), C("LRANGE", "l", BIG, SMALL), C("LRANGE", "l", "0", "0"),
+    C("LRANGE", "l", "x", "1"), C("LRANGE", "l", "0", "1.5"), C("LRANGE", "missing", "0", "-1"),
+    C("LRANGE", "missing", "x", "1"), C("LRANGE", "l", "0"),
+    # Indexes.
+    C("LINDEX", "l", "0"), C("LINDEX", "l", "-1"), C("LINDEX", "l", "100"), C("LINDEX", "l", "-100"),
+    C("LINDEX", "l", SMALL), C("LINDEX", "l", "x"), C("LINDEX", "missing", "x"), C("LINDEX", "missing", "0"),
+    C("LSET", "l", "0", "first"), C("LSET", "l", "-1", "last"), C("LSET", "l", "100", "v"),
+    C("LSET", "l", "-100", "v"), C("LSET", "l", "x", "v"), C("LSET", "missing", "0", "v"),
+    C("LSET", "missing", "x", "v"), C("LRANGE", "l", "0", "-1"), C("LSET", "l", "0"),
+    # Pops, with and without count.
+    C("LPOP", "l"), C("RPOP", "l"), C("LPOP", "l", "2"), C("RPOP", "l", "1"), C("LPOP", "l", "0"),
+    C("LPOP", "l", "-1"), C("LPOP", "l", "abc"), C("LPOP", "l", "1.5"), C("RPOP", "l", "-5"),
+    C("LPOP", "l", "1", "2"), C("RPOP", "l", "a", "b"), C("LPOP"),
+    C("LPOP", "missing"), C("RPOP", "missing"), C("LPOP", "missing", "3"), C("RPOP", "missing", "0"),
+    C("LPOP", "missing", "-1"), C("LRANGE", "l", "0", "-1"), C("LPOP", "l", BIG), C("EXISTS", "l"),
+    C("RPUSH", "one", "x"), C("RPOP", "one"), C("EXISTS", "one"),
+    C("RPUSH", "one", "x", "y"), C("LPOP", "one", "5"), C("EXISTS", "one"),
+    # LINSERT.
+    C("RPUSH", "i", "a", "b", "c"), C("LINSERT", "i", "BEFORE", "b", "x"), C("LINSERT", "i", "after", "c", "y"),
+    C("LINSERT", "i", "BEFORE", "a", "z"), C("LINSERT", "i", "AFTER", "nope", "w"), C("LRANGE", "i", "0", "-1"),
+    C("LINSERT", "i", "MIDDLE", "a", "w"), C("LINSERT", "missing", "BEFORE", "a", "w"),
+    C("LINSERT", "missing", "MIDDLE", "a", "w"), C("EXISTS", "missing"), C("LINSERT", "i", "BEFORE", "a"),
+    # LREM.
+    C("RPUSH", "r", "x", "a", "x", "b", "x", "c", "x"), C("LREM", "r", "2", "x"), C("LRANGE", "r", "0", "-1"),
+    C("LREM", "r", "-1", "x"), C("LRANGE", "r", "0", "-1"), C("LREM", "r", "0", "x"), C("LRANGE", "r", "0", "-1"),
+    C("LREM", "r", "0", "nope"), C("LREM", "r", "x", "a"), C("LREM", "missing", "1", "a"),
+    C("LREM", "missing", "x", "a"), C("LREM", "r", SMALL, "a"), C("LREM", "r", "0", "b"), C("LREM", "r", "1", "c"),
+    C("EXISTS", "r"), C("LREM", "r", "1"),
+    # LTRIM.
+    C("RPUSH", "t", "a", "b", "c", "d", "e"), C("LTRIM", "t", "1", "-2"), C("LRANGE", "t", "0", "-1"),
+    C("LTRIM", "t", "-100", "100"), C("LRANGE", "t", "0", "-1"), C("LTRIM", "t", "x", "1"),
+    C("LTRIM", "missing", "0", "1"), C("LTRIM", "missing", "x", "1"), C("LTRIM", "t", "2", "1"),
+    C("EXISTS", "t"), C("RPUSH", "t", "a", "b"), C("LTRIM", "t", "5", "10"), C("EXISTS", "t"), C("LTRIM", "t", "0"),
+    # LPOS.
+    C("RPUSH", "p", "a", "b", "c", "1", "2", "3", "c", "c"), C("LPOS", "p", "c"), C("LPOS", "p", "nope"),
+    C("LPOS", "p", "c", "RANK", "2"), C("LPOS", "p", "c", "RANK", "-1"), C("LPOS", "p", "c", "RANK", "-3"),
+    C("LPOS", "p", "c", "RANK", "4"), C("LPOS", "p", "c", "RANK", "0"), C("LPOS", "p", "c", "RANK", "x"),
+    C("LPOS", "p", "c", "RANK", BIG), C("LPOS", "p", "c", "RANK", "-" + BIG), C("LPOS", "p", "c", "RANK", SMALL),
+    C("LPOS", "p", "c", "COUNT", "0"), C("LPOS", "p", "c", "COUNT", "2"), C("LPOS", "p", "c", "COUNT", "-1"),
+    C("LPOS", "p", "c", "COUNT", "x"), C("LPOS", "p", "nope", "COUNT", "2"), C("LPOS", "p", "c", "RANK", "-1", "COUNT", "2"),
+    C("LPOS", "p", "c", "RANK", "2", "COUNT", "0"), C("LPOS", "p", "c", "COUNT", "0", "MAXLEN", "3"),
+    C("LPOS", "p", "c", "MAXLEN", "2"), C("LPOS", "p", "c", "MAXLEN", "-1"), C("LPOS", "p", "c", "MAXLEN", "x"),
+    C("LPOS", "p", "c", "RANK", "-1", "MAXLEN", "1"), C("LPOS", "p", "c", "RANK", "-1", "COUNT", "0", "MAXLEN", "2"),
+    C("LPOS", "p", "c", "rank", "1", "count", "1", "maxlen", "0"), C("LPOS", "p", "c", "RANK"),
+    C("LPOS", "p", "c", "BOGUS", "1"), C("LPOS", "p", "c", "COUNT", "1", "RANK", "0"),
+    C("LPOS", "missing", "c"), C("LPOS", "missing", "c", "COUNT", "1"), C("LPOS", "missing", "c", "RANK", "0"),
+    C("LPOS", "missing", "c", "BOGUS"), C("LPOS", "p"),
+    # LMOVE and RPOPLPUSH.
+    C("RPUSH", "src", "1", "2", "3"), C("LMOVE", "src", "dst", "LEFT", "RIGHT"), C("LMOVE", "src", "dst", "right", "left"),
+    C("LRANGE", "src", "0", "-1"), C("LRANGE", "dst", "0", "-1"), C("LMOVE", "src", "dst", "UP", "LEFT"),
+    C("LMOVE", "src", "dst", "LEFT", "DOWN"), C("LMOVE", "missing", "dst", "LEFT", "LEFT"),
+    C("LMOVE", "missing", "s", "LEFT", "LEFT"), C("LMOVE", "src", "s", "LEFT", "LEFT"), C("LRANGE", "src", "0", "-1"),
+    C("LMOVE", "s", "dst", "LEFT", "LEFT"), C("LMOVE", "src", "src", "LEFT", "RIGHT"),
+    C("RPUSH", "rot", "a", "b", "c"), C("LMOVE", "rot", "rot", "LEFT", "RIGHT"), C("LRANGE", "rot", "0", "-1"),
+    C("LMOVE", "rot", "rot", "RIGHT", "LEFT"), C("LMOVE", "rot", "rot", "LEFT", "LEFT"), C("LRANGE", "rot", "0", "-1"),
+    C("LMOVE", "src", "dst", "LEFT", "LEFT"), C("EXISTS", "src"), C("LRANGE", "dst", "0", "-1"),
+    C("RPOPLPUSH", "dst", "other"), C("RPOPLPUSH", "missing", "other"), C("RPOPLPUSH", "dst", "s"),
+    C("RPOPLPUSH", "s", "dst"), C("RPOPLPUSH", "rot", "rot"), C("LRANGE", "rot", "0", "-1"),
+    C("LRANGE", "other", "0", "-1"), C("RPOPLPUSH", "dst"), C("LMOVE", "a", "b", "LEFT"),
+    C("RPUSH", "solo", "x"), C("LMOVE", "solo", "solo", "LEFT", "RIGHT"), C("LRANGE", "solo", "0", "-1"),
+    # Blocking commands that need not block, their errors, and short timeouts.
+    C("RPUSH", "b1", "x", "y", "z", "w"), C("BLPOP", "missing", "b1", "0"), C("BRPOP", "missing", "b1", "0"),
+    C("BLPOP", "b1", "0"), C("EXISTS", "b1"), C("BLPOP", "s", "b1", "0"), C("BLPOP", "missing", "s", "0"),
+    C("RPUSH", "b2", "z"), C("BRPOP", "b2", "s", "0"),
+    C("BLPOP", "b1", "x"), C("BLPOP", "b1", "-1"), C("BLPOP", "b1", ""), C("BLPOP", "b1"), C("BRPOP", "b1"), C("BLPOP", "b1", "0.05"), C("BRPOP", "b1", "b2", "0.05"),
+    C("RPUSH", "bm", "1", "2"), C("BLMOVE", "bm", "bd", "LEFT", "RIGHT", "0"), C("BRPOPLPUSH", "bm", "bd", "0"),
+    C("LRANGE", "bd", "0", "-1"), C("EXISTS", "bm"), C("BLMOVE", "bm", "bd", "LEFT", "RIGHT", "0.05"),
+    C("BRPOPLPUSH", "bm", "bd", "0.05"), C("BLMOVE", "bm", "bd", "UP", "RIGHT", "x"),
+    C("BLMOVE", "bm", "bd", "LEFT", "RIGHT", "x"), C("BLMOVE", "bm", "bd", "LEFT", "RIGHT", "-1"),
+    C("BRPOPLPUSH", "bm", "bd", "x"), C("BRPOPLPUSH", "bm", "bd", "-1"), C("BLMOVE", "s", "bd", "LEFT", "RIGHT", "0"),
+    C("BLMOVE", "bd", "s", "LEFT", "RIGHT", "0"), C("BRPOPLPUSH", "s", "bd", "0"), C("BLMOVE", "bm", "bd", "LEFT"),
+    C("BRPOPLPUSH", "bm", "bd"),
+    # Binary elements and the type of an emptied key.
+    C("RPUSH", "bin", "a\x00b", "\xff", ""), C("LRANGE", "bin", "0", "-1"), C("LPOS", "bin", ""),
+    C("LINDEX", "bin", "-1"), C("RPUSH", "big", "x" * 100), C("LINDEX", "big", "0"),
+    C("DEL", "bin"), C("TYPE", "bin"), C("TYPE", "big"),
+    C("COMMAND", "INFO", *LIST_COMMANDS, norm=command_info_core, label="COMMAND INFO <list commands> (core)"),
+    C("COMMAND", "DOCS", *LIST_COMMANDS, norm=command_docs_core, label="COMMAND DOCS <list commands> (core)"),
+])
+
+group("lists-resp3", [
+    C("RPUSH", "l", "a", "b"), C("LPOP", "missing"), C("LPOP", "missing", "2"), C("LPOP", "l", "0"),
+    C("LPOP", "l", "1"), C("LINDEX", "l", "5"), C("LPOS", "l", "x"), C("LPOS", "l", "x", "COUNT", "0"),
+    C("LMOVE", "missing", "d", "LEFT", "LEFT"), C("BLPOP", "missing", "0.05"), C("BLMOVE", "missing", "d", "LEFT", "LEFT", "0.05"),
+    C("BRPOPLPUSH", "missing", "d", "0.05"), C("BLPOP", "l", "0"), C("LRANGE", "missing", "0", "-1"),
 ], resp=3)
 
 # Protocol errors: each on a fresh connection; the reply must match and both

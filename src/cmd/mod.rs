@@ -22,6 +22,7 @@ pub mod config;
 pub mod connection;
 pub mod hashes;
 pub mod keys;
+pub mod lists;
 pub mod pubsub;
 pub mod server;
 pub mod sets;
@@ -208,6 +209,7 @@ impl<K: Keyspace> CommandTable<K> {
         zsets::register(&mut t);
         hashes::register(&mut t);
         sets::register(&mut t);
+        lists::register(&mut t);
         t
     }
 
