@@ -1495,6 +1495,24 @@ group("lists-resp3", [
     C("BRPOPLPUSH", "missing", "d", "0.05"), C("BLPOP", "l", "0"), C("LRANGE", "missing", "0", "-1"),
 ], resp=3)
 
+# Transactions on one connection (WATCH sees this client's own writes).
+group("transactions", [
+    C("EXEC"), C("DISCARD"), C("MULTI"), C("MULTI"), C("SET", "a", "1"), C("INCR", "a"), C("WATCH", "x"),
+    C("EXEC"), C("MULTI"), C("NOSUCH"), C("SET", "b", "2"), C("EXEC"), C("GET", "b"),
+    C("MULTI"), C("GET"), C("EXEC"), C("SET", "s", "abc"), C("MULTI"), C("INCR", "s"), C("SET", "t", "x"), C("EXEC"),
+    C("WATCH", "w"), C("SET", "w", "1"), C("MULTI"), C("PING"), C("EXEC"),
+    C("WATCH", "w"), C("UNWATCH"), C("SET", "w", "2"), C("MULTI"), C("PING"), C("EXEC"),
+    C("WATCH", "nokey"), C("MULTI"), C("SET", "nokey", "v"), C("EXEC"),
+    C("MULTI"), C("BLPOP", "e", "0"), C("BLMOVE", "e", "d", "LEFT", "LEFT", "0"), C("EXEC"),
+    C("MULTI"), C("DISCARD"), C("UNWATCH"), C("WATCH"), C("MULTI", "x"), C("EXEC", "x"),
+    C("MULTI"), C("SELECT", "1"), C("SET", "in1", "v"), C("SELECT", "0"), C("EXEC"), C("EXISTS", "in1"),
+])
+
+group("transactions-resp3", [
+    C("WATCH", "w"), C("SET", "w", "1"), C("MULTI"), C("PING"), C("EXEC"),
+    C("MULTI"), C("SET", "k", "v"), C("GET", "k"), C("HSET", "h", "f", "v"), C("HGETALL", "h"), C("EXEC"),
+], resp=3)
+
 # Protocol errors: each on a fresh connection; the reply must match and both
 # servers must close it.
 PROTOCOL_ERRORS = [

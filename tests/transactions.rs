@@ -268,3 +268,39 @@ fn rwlock_gate_is_isolated_too() {
         });
     }
 }
+
+/// Blocking commands inside EXEC do not block: they reply as if their
+/// timeout had passed (BLPOP a null array, BLMOVE a null bulk), as Redis.
+#[test]
+fn blocking_commands_inside_exec_do_not_block() {
+    with_each_backend(|s, b| {
+        let mut c = s.raw();
+        c.cmd(&["MULTI"]);
+        c.cmd(&["BLPOP", "empty", "0"]);
+        c.cmd(&["BLMOVE", "empty", "dst", "LEFT", "LEFT", "0"]);
+        c.cmd(&["BZPOPMIN", "empty", "0"]);
+        c.cmd(&["XREAD", "BLOCK", "0", "STREAMS", "nostream", "$"]);
+        c.cmd(&["RPUSH", "full", "x"]);
+        c.cmd(&["BLPOP", "full", "0"]);
+        assert_eq!(c.cmd(&["EXEC"]), "*6\r\n*-1\r\n$-1\r\n*-1\r\n*-1\r\n:1\r\n*2\r\n$4\r\nfull\r\n$1\r\nx\r\n", "{b}");
+        assert_eq!(c.cmd(&["INFO", "clients"]).contains("blocked_clients:0"), true, "{b}");
+    });
+}
+
+/// EXEC with arguments is refused with EXECABORT and discards an open
+/// transaction, as Redis's execCommandAbort does.
+#[test]
+fn exec_with_arguments_aborts() {
+    with_each_backend(|s, b| {
+        let mut c = s.raw();
+        c.cmd(&["MULTI"]);
+        c.cmd(&["SET", "k", "v"]);
+        assert_eq!(
+            c.cmd(&["EXEC", "x"]),
+            "-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n",
+            "{b}"
+        );
+        assert_eq!(c.cmd(&["EXEC"]), "-ERR EXEC without MULTI\r\n", "{b}");
+        assert_eq!(c.cmd(&["EXISTS", "k"]), ":0\r\n", "{b}");
+    });
+}

@@ -106,23 +106,23 @@ impl<'a, K: Keyspace> Ctx<'a, K> {
 }
 
 /// Parse a blocking command's timeout (seconds, fractions allowed, 0 for
-/// ever) as Redis's `getTimeoutFromObjectOrReply`.
+/// ever) as Redis 7.2's `getTimeoutFromObjectOrReply`: a long double,
+/// turned into milliseconds rounded up.
 pub fn parse_timeout(arg: &[u8]) -> Result<Option<std::time::Duration>, Reply> {
     let secs: f64 = std::str::from_utf8(arg)
         .ok()
         .filter(|s| !s.is_empty() && !s.starts_with(char::is_whitespace) && !s.ends_with(char::is_whitespace))
         .and_then(|s| s.parse().ok())
-        .filter(|v: &f64| v.is_finite())
+        .filter(|v: &f64| !v.is_nan())
         .ok_or(Reply::error("ERR timeout is not a float or out of range"))?;
-    if secs < 0.0 {
-        return Err(Reply::error("ERR timeout is negative"));
-    }
-    // Redis works in milliseconds and caps the deadline at LLONG_MAX.
-    if secs * 1000.0 > (i64::MAX / 2) as f64 {
+    let ms = (secs * 1000.0).ceil();
+    if ms > i64::MAX as f64 {
         return Err(Reply::error("ERR timeout is out of range"));
     }
-    let ms = (secs * 1000.0).round() as u64;
-    Ok(if ms == 0 && secs == 0.0 { None } else { Some(std::time::Duration::from_millis(ms.max(1))) })
+    if ms < 0.0 {
+        return Err(Reply::error("ERR timeout is negative"));
+    }
+    Ok(if ms == 0.0 { None } else { Some(std::time::Duration::from_millis(ms as u64)) })
 }
 
 /// How a command enters the [gate](crate::keyspace::gate): which commands
@@ -257,6 +257,10 @@ pub fn execute<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> Reply {
     };
     if !spec.arity_ok(args.len()) {
         transactions::refused(ctx.client);
+        if spec.name == "exec" {
+            // Redis's rejectCommand: a refused EXEC discards the transaction.
+            return transactions::abort(ctx, &format!("wrong number of arguments for '{}' command", spec.name));
+        }
         return wrong_arity(spec.name);
     }
     if let Some(refused) = pubsub::subscribed_context(ctx.client, spec, args) {

@@ -59,6 +59,14 @@ pub fn refused(client: &mut ClientState) {
     }
 }
 
+/// EXEC was refused before it could run (wrong arity): the transaction is
+/// discarded, as Redis's `execCommandAbort` does.
+pub fn abort<K: Keyspace>(ctx: &mut Ctx<'_, K>, why: &str) -> Reply {
+    ctx.client.multi = None;
+    forget_watches(ctx.server, ctx.client);
+    Reply::error_owned(format!("EXECABORT Transaction discarded because of: {why}"))
+}
+
 /// # Format
 /// `MULTI`
 fn multi<K: Keyspace>(ctx: &mut Ctx<'_, K>, _args: &[Bytes]) -> CmdResult {
