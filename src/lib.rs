@@ -7,8 +7,8 @@
 //! | --- | --- |
 //! | [`resp`] | bytes and frames: request parsing ([`resp::parse`]), reply encoding in RESP2/RESP3 ([`resp::reply`]) |
 //! | [`keyspace`] | keys, values, expiry: the [`Keyspace`](keyspace::Keyspace) trait, one file per backend, the collection types ([`keyspace::types`]), the expiry index, SCAN cursors, WATCH registrations ([`keyspace::watch`]), the multi-key [`gate`](keyspace::gate) |
-//! | [`cmd`] | commands: the command table and dispatch ([`cmd`]), one file per family ([`cmd::strings`], [`cmd::keys`], [`cmd::transactions`], [`cmd::connection`], [`cmd::client`], [`cmd::server`], [`cmd::config`]) |
-//! | [`server`] | sockets and shared state: accept loop and shutdown ([`server`]), one connection's read-execute-write loop ([`server::connection`]), blocked clients ([`server::blocking`]), client registry ([`server::clients`]), active expiry |
+//! | [`cmd`] | commands: the command table and dispatch ([`cmd`]), one file per family ([`cmd::strings`], [`cmd::lists`], [`cmd::hashes`], [`cmd::sets`], [`cmd::zsets`], [`cmd::streams`], [`cmd::keys`], [`cmd::transactions`], [`cmd::pubsub`], [`cmd::connection`], [`cmd::client`], [`cmd::server`], [`cmd::config`]) |
+//! | [`server`] | sockets and shared state: accept loop and shutdown ([`server`]), one connection's read-execute-write loop ([`server::connection`]), blocked clients ([`server::blocking`]), pub/sub registry ([`server::pubsub`]), client registry ([`server::clients`]), active expiry |
 //! | [`config`] | command-line flags (run-time CONFIG parameters live in [`server::Settings`] and [`cmd::config`]) |
 //! | [`num`] | Redis's rules for integers written as text (`string2ll`) |
 //!

@@ -10,7 +10,7 @@
 //!
 //! # Storage
 //!
-//! A hash is an [`Indexed`](crate::keyspace::types::Indexed) map: O(1)
+//! A hash is an [`Indexed`] map: O(1)
 //! field access, O(1) random field for HRANDFIELD, and an HSCAN cursor
 //! that never misses a field present for the whole scan. Small hashes
 //! (those Redis keeps as a listpack) are returned whole by one HSCAN call

@@ -2,7 +2,7 @@
 //! ZRANGE ZRANGEBYSCORE ZREVRANGE ZREVRANGEBYSCORE ZRANGESTORE ZRANK
 //! ZREVRANK ZPOPMIN ZPOPMAX BZPOPMIN BZPOPMAX ZSCAN.
 //!
-//! The structure is [`ZSet`](crate::keyspace::types::ZSet): a member ->
+//! The structure is [`ZSet`]: a member ->
 //! score map beside an order-statistic tree, so that every range below is
 //! computed as a range of *ranks*: a score or lex bound becomes "how many
 //! members come before it" (a binary search down the tree), and the reply
@@ -12,13 +12,13 @@
 //! # Scores
 //!
 //! Scores are `f64`, never NaN. Redis reads them with C's `strtod` in two
-//! ways, and so does [`strtod`] here: strictly for ZADD and ZINCRBY (the
+//! ways, and so does `strtod` here: strictly for ZADD and ZINCRBY (the
 //! whole argument, no leading space, no overflow: `ERR value is not a
 //! valid float`), and leniently for range bounds, where `(` marks an
 //! exclusive bound and an empty or overflowing number is accepted
 //! (`ERR min or max is not a float` otherwise). Replies carry scores as
 //! doubles: a bulk string in RESP2, a `,` frame in RESP3 (see
-//! [`format_double`](crate::resp::reply::format_double)); RESP3 also
+//! [`format_double`]); RESP3 also
 //! nests WITHSCORES replies as `[member, score]` pairs, as Redis 7 does.
 //!
 //! # Blocking

@@ -73,12 +73,15 @@ impl Waiter {
 
 }
 
+/// Waiters per (database, key), oldest first.
+type Queues = HashMap<(usize, Key), VecDeque<Arc<Waiter>>>;
+
 #[derive(Default)]
 pub struct Blocking {
     /// Clients currently blocked (INFO's `blocked_clients`).
     blocked: AtomicUsize,
     /// Waiters per (database, key), oldest first.
-    queues: Mutex<HashMap<(usize, Key), VecDeque<Arc<Waiter>>>>,
+    queues: Mutex<Queues>,
 }
 
 impl Blocking {

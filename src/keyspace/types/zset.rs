@@ -7,7 +7,7 @@
 //! want the members in `(score, member)` order, with *rank* and *select by
 //! rank* in O(log n). Redis keeps both: a `dict` and a skip list whose
 //! forward pointers carry spans (Pugh 1990, with the span counts of
-//! `t_zset.c`). convoy keeps both too: [`ZSet::scores`] and a [`RankTree`].
+//! `t_zset.c`). convoy keeps both too: `ZSet::scores` and a [`RankTree`].
 //!
 //! # Why a treap and not a crate or a skip list
 //!
