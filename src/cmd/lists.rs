@@ -271,7 +271,7 @@ fn lrange<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     let stop = parse_int(&args[3])?;
     ctx.db().get(&args[1], ctx.now, |e| match e {
         None => Ok(Reply::Array(Vec::new())),
-        Some(e) => Ok(Reply::Array(list_of(e)?.range(start, stop).map(reply_value).collect())),
+        Some(e) => Ok(Reply::bulk_strings(list_of(e)?.range(start, stop).map(|s| &s[..]))),
     })
 }
 

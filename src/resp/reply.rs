@@ -42,6 +42,11 @@ pub enum Reply {
     Verbatim(&'static str, Bytes),
     /// A RESP3 push frame (pub/sub messages); an array in RESP2.
     Push(Vec<Reply>),
+    /// An array of `count` bulk strings, already encoded (bulk strings are
+    /// the same in RESP2 and RESP3). Built by [`Reply::bulk_strings`] in one
+    /// buffer, so replying with hundreds of elements (LRANGE) costs one
+    /// growing allocation instead of one per element.
+    BulkStrings { count: usize, encoded: Bytes },
     /// Several replies to one command, written one after another with no
     /// header of their own: SUBSCRIBE a b confirms each channel with its
     /// own frame, as Redis does.
@@ -71,6 +76,17 @@ impl Reply {
 
     pub fn bulk_str(s: &str) -> Reply {
         Reply::Bulk(Bytes::copy_from_slice(s.as_bytes()))
+    }
+
+    /// An array of bulk strings, encoded at once into one buffer.
+    pub fn bulk_strings<'a>(items: impl IntoIterator<Item = &'a [u8]>) -> Reply {
+        let mut encoded = BytesMut::new();
+        let mut count = 0;
+        for item in items {
+            bulk(&mut encoded, item);
+            count += 1;
+        }
+        Reply::BulkStrings { count, encoded: encoded.freeze() }
     }
 
     pub fn is_error(&self) -> bool {
@@ -117,6 +133,10 @@ impl Reply {
                 items.iter().for_each(|r| r.encode(proto, out));
             }
             Reply::Sequence(items) => items.iter().for_each(|r| r.encode(proto, out)),
+            Reply::BulkStrings { count, encoded } => {
+                int_line(out, b'*', *count as i64);
+                out.put_slice(encoded);
+            }
             Reply::Double(d) => {
                 let text = format_double(*d);
                 match proto {
@@ -212,6 +232,17 @@ mod tests {
         assert_eq!(enc(&Reply::Double(1.5), Protocol::Resp3), ",1.5\r\n");
         assert_eq!(enc(&Reply::Bool(true), Protocol::Resp2), ":1\r\n");
         assert_eq!(enc(&Reply::Verbatim("txt", Bytes::from_static(b"hi")), Protocol::Resp3), "=6\r\ntxt:hi\r\n");
+    }
+
+    /// Pre-encoded bulk-string arrays read the same as built ones.
+    #[test]
+    fn bulk_strings_match_array_of_bulks() {
+        let items: [&[u8]; 3] = [b"a", b"", b"hello"];
+        let built = Reply::Array(items.iter().map(|i| Reply::bulk(Bytes::copy_from_slice(i))).collect());
+        for p in [Protocol::Resp2, Protocol::Resp3] {
+            assert_eq!(enc(&Reply::bulk_strings(items), p), enc(&built, p));
+        }
+        assert_eq!(enc(&Reply::bulk_strings(std::iter::empty()), Protocol::Resp2), "*0\r\n");
     }
 
     /// Doubles print like C's %.17g at the extremes.
