@@ -524,3 +524,48 @@ fn object_subcommands() {
         assert_eq!(c.cmd(&["OBJECT", "ENCODING"]), "-ERR wrong number of arguments for 'object|encoding' command\r\n", "{b}");
     });
 }
+
+/// The generic commands work on every type: TYPE, OBJECT ENCODING, SCAN
+/// TYPE, EXPIRE, RENAME, DEL; and a string command on a collection is
+/// WRONGTYPE.
+#[test]
+fn generic_commands_on_every_type() {
+    with_each_backend(|s, b| {
+        let mut c = s.raw();
+        c.cmd(&["SET", "t:string", "v"]);
+        c.cmd(&["RPUSH", "t:list", "a", "b"]);
+        c.cmd(&["HSET", "t:hash", "f", "v"]);
+        c.cmd(&["SADD", "t:set", "m"]);
+        c.cmd(&["ZADD", "t:zset", "1", "m"]);
+        c.cmd(&["XADD", "t:stream", "1-1", "f", "v"]);
+        for (key, ty, enc) in [
+            ("t:string", "string", "embstr"),
+            ("t:list", "list", "listpack"),
+            ("t:hash", "hash", "listpack"),
+            ("t:set", "set", "listpack"),
+            ("t:zset", "zset", "skiplist"),
+            ("t:stream", "stream", "stream"),
+        ] {
+            assert_eq!(c.cmd(&["TYPE", key]), format!("+{ty}\r\n"), "{b}");
+            if ty != "zset" {
+                assert_eq!(c.cmd(&["OBJECT", "ENCODING", key]), format!("${}\r\n{enc}\r\n", enc.len()), "{b}: {key}");
+            }
+            let scanned = c.cmd(&["SCAN", "0", "COUNT", "100", "TYPE", ty]);
+            assert!(scanned.contains(key) && scanned.matches("t:").count() == 1, "{b}: SCAN TYPE {ty}: {scanned}");
+            if ty != "string" {
+                assert_eq!(
+                    c.cmd(&["GET", key]),
+                    "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+                    "{b}: {key}"
+                );
+            }
+            assert_eq!(c.cmd(&["EXPIRE", key, "100"]), ":1\r\n", "{b}: {key}");
+            let renamed = format!("{key}:renamed");
+            assert_eq!(c.cmd(&["RENAME", key, &renamed]), "+OK\r\n", "{b}: {key}");
+            assert_eq!(c.cmd(&["TYPE", &renamed]), format!("+{ty}\r\n"), "{b}");
+            assert!(c.cmd(&["TTL", &renamed]).starts_with(":"), "{b}");
+            assert_eq!(c.cmd(&["DEL", &renamed]), ":1\r\n", "{b}: {key}");
+        }
+        assert_eq!(c.cmd(&["DBSIZE"]), ":0\r\n", "{b}");
+    });
+}
