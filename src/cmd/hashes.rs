@@ -29,7 +29,7 @@ use super::strings::long_double::{self, LongDouble, Parsed};
 use super::{err, is, parse_int, reply_value, wrong_arity, Access, CmdResult, CommandSpec, CommandTable, Ctx, Handler};
 use crate::keyspace::glob;
 use crate::keyspace::types::{Hash, Indexed};
-use crate::keyspace::{Entry, Keyspace, Str, Value};
+use crate::keyspace::{Entry, Keyspace, Str};
 use crate::resp::parse::parse_i64;
 use crate::resp::{Protocol, Reply};
 use bytes::Bytes;
@@ -77,11 +77,7 @@ pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
 
 /// The hash an entry holds (`None` for a missing key), or WRONGTYPE.
 fn hash_of(e: Option<&Entry>) -> Result<Option<&Hash>, Reply> {
-    match e.map(|e| &e.value) {
-        None => Ok(None),
-        Some(Value::Hash(h)) => Ok(Some(h)),
-        Some(_) => Err(Reply::error(err::WRONGTYPE)),
-    }
+    super::typed_opt(e)
 }
 
 /// Run `f` on the hash at `slot`, creating an empty one first if the key
@@ -93,20 +89,7 @@ fn with_hash<R>(
     missing: impl FnOnce() -> R,
     f: impl FnOnce(&mut Hash) -> Result<R, Reply>,
 ) -> Result<R, Reply> {
-    if slot.is_none() {
-        if !create {
-            return Ok(missing());
-        }
-        *slot = Some(Entry { value: Value::Hash(Box::default()), expires_at: None });
-    }
-    let Some(Entry { value: Value::Hash(h), .. }) = slot.as_mut() else {
-        return Err(Reply::error(err::WRONGTYPE));
-    };
-    let result = f(h);
-    if h.is_empty() {
-        *slot = None;
-    }
-    result
+    super::with_collection(slot, create, missing, f)
 }
 
 /// The longest run of repeated random picks HRANDFIELD and SRANDMEMBER

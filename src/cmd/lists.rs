@@ -96,18 +96,12 @@ pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
 
 /// The list an entry holds, or the WRONGTYPE error.
 fn list_of(e: &Entry) -> Result<&List, Reply> {
-    match &e.value {
-        Value::List(l) => Ok(l),
-        _ => Err(Reply::error(err::WRONGTYPE)),
-    }
+    super::typed(e)
 }
 
 /// The list an entry holds, for changing it, or the WRONGTYPE error.
 fn list_mut(e: &mut Entry) -> Result<&mut List, Reply> {
-    match &mut e.value {
-        Value::List(l) => Ok(l),
-        _ => Err(Reply::error(err::WRONGTYPE)),
-    }
+    super::typed_mut(e)
 }
 
 /// A new, empty list entry (filled by the caller before the update ends).

@@ -31,7 +31,8 @@ pub mod strings;
 pub mod transactions;
 pub mod zsets;
 
-use crate::keyspace::{Db, Hasher, Keyspace, Str, UnixMillis};
+use crate::keyspace::types::Collection;
+use crate::keyspace::{Db, Entry, Hasher, Keyspace, Str, UnixMillis};
 use crate::resp::Reply;
 use crate::server::{ClientState, Shared};
 use bytes::Bytes;
@@ -352,6 +353,45 @@ pub mod err {
 /// A copy of an argument that is safe to store (see the module doc).
 pub fn owned(arg: &Bytes) -> Bytes {
     Bytes::copy_from_slice(arg)
+}
+
+/// The collection of type `T` an entry holds, or WRONGTYPE.
+pub fn typed<T: Collection>(e: &Entry) -> Result<&T, Reply> {
+    T::of(&e.value).ok_or(Reply::error(err::WRONGTYPE))
+}
+
+/// The collection of type `T` an entry holds, for changing it, or WRONGTYPE.
+pub fn typed_mut<T: Collection>(e: &mut Entry) -> Result<&mut T, Reply> {
+    T::of_mut(&mut e.value).ok_or(Reply::error(err::WRONGTYPE))
+}
+
+/// As [`typed`], for a key that may be missing (`Ok(None)`).
+pub fn typed_opt<T: Collection>(e: Option<&Entry>) -> Result<Option<&T>, Reply> {
+    e.map(typed).transpose()
+}
+
+/// Run `f` on the collection of type `T` at `slot`, inside an update.
+/// A missing key is created empty first if `create` is set; otherwise `f`
+/// does not run and `missing()` is the result. A collection left empty
+/// deletes its key, as in Redis.
+pub fn with_collection<T: Collection, R>(
+    slot: &mut Option<Entry>,
+    create: bool,
+    missing: impl FnOnce() -> R,
+    f: impl FnOnce(&mut T) -> Result<R, Reply>,
+) -> Result<R, Reply> {
+    if slot.is_none() {
+        if !create {
+            return Ok(missing());
+        }
+        *slot = Some(Entry { value: T::default().wrap(), expires_at: None });
+    }
+    let c = typed_mut::<T>(slot.as_mut().expect("present"))?;
+    let result = f(c);
+    if c.is_empty() {
+        *slot = None;
+    }
+    result
 }
 
 /// A reply carrying a string read from the keyspace (see [`Str::to_bytes`]

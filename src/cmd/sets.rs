@@ -113,11 +113,7 @@ pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
 
 /// The set an entry holds (`None` for a missing key), or WRONGTYPE.
 fn set_of(e: Option<&Entry>) -> Result<Option<&Set>, Reply> {
-    match e.map(|e| &e.value) {
-        None => Ok(None),
-        Some(Value::Set(s)) => Ok(Some(s)),
-        Some(_) => Err(Reply::error(err::WRONGTYPE)),
-    }
+    super::typed_opt(e)
 }
 
 /// Run `f` on the set at `slot`, creating an empty one first if the key is
@@ -129,20 +125,7 @@ fn with_set<R>(
     missing: impl FnOnce() -> R,
     f: impl FnOnce(&mut Set) -> Result<R, Reply>,
 ) -> Result<R, Reply> {
-    if slot.is_none() {
-        if !create {
-            return Ok(missing());
-        }
-        *slot = Some(Entry { value: Value::Set(Box::default()), expires_at: None });
-    }
-    let Some(Entry { value: Value::Set(s), .. }) = slot.as_mut() else {
-        return Err(Reply::error(err::WRONGTYPE));
-    };
-    let result = f(s);
-    if s.is_empty() {
-        *slot = None;
-    }
-    result
+    super::with_collection(slot, create, missing, f)
 }
 
 /// Members as a reply: a RESP3 set (an array in RESP2).

@@ -189,18 +189,12 @@ fn entry_reply(id: &StreamId, fields: &Fields) -> Reply {
 
 /// The stream an entry holds, or the WRONGTYPE error.
 fn stream_of(e: &Entry) -> Result<&Stream, Reply> {
-    match &e.value {
-        Value::Stream(s) => Ok(s),
-        _ => Err(Reply::error(err::WRONGTYPE)),
-    }
+    super::typed(e)
 }
 
 /// The stream an entry holds, for changing it, or the WRONGTYPE error.
 fn stream_mut(e: &mut Entry) -> Result<&mut Stream, Reply> {
-    match &mut e.value {
-        Value::Stream(s) => Ok(s),
-        _ => Err(Reply::error(err::WRONGTYPE)),
-    }
+    super::typed_mut(e)
 }
 
 // ---------------------------------------------------------------------------

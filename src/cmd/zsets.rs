@@ -86,22 +86,12 @@ const NAN_RESULT: &str = "ERR resulting score is not a number (NaN)";
 /// The sorted set at a key, `None` if the key is missing, WRONGTYPE if it
 /// holds another type.
 fn zset_ref(e: Option<&Entry>) -> Result<Option<&ZSet>, Reply> {
-    match e.map(|e| &e.value) {
-        None => Ok(None),
-        Some(Value::ZSet(z)) => Ok(Some(z)),
-        #[allow(unreachable_patterns)]
-        Some(_) => Err(Reply::error(err::WRONGTYPE)),
-    }
+    super::typed_opt(e)
 }
 
 /// [`zset_ref`] for writing, inside `db.update`.
 fn zset_mut(slot: &mut Option<Entry>) -> Result<Option<&mut ZSet>, Reply> {
-    match slot.as_mut().map(|e| &mut e.value) {
-        None => Ok(None),
-        Some(Value::ZSet(z)) => Ok(Some(z)),
-        #[allow(unreachable_patterns)]
-        Some(_) => Err(Reply::error(err::WRONGTYPE)),
-    }
+    slot.as_mut().map(super::typed_mut).transpose()
 }
 
 /// Delete the key if its sorted set is now empty, as Redis does.
