@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start the convoy binary once per backend on a free loopback port, and
-# check it with redis-cli and a short redis-benchmark run. Every server is
-# stopped by its pid, whatever happens.
+# check it with redis-cli and a short run of redis-benchmark's whole
+# default suite. Every server is stopped by its pid, whatever happens.
 set -euo pipefail
 BIN=${1:-target/debug/convoy}
 PORT=${SMOKE_PORT:-17379}
@@ -27,11 +27,13 @@ for backend in mutex rwlock dashmap scc flurry papaya; do
   expect 2 DBSIZE
   expect OK FLUSHALL
   expect 0 DBSIZE
-  out=$(redis-benchmark -p "$PORT" -t set,get -n 20000 -c 20 -r 1000 --csv)
+  # redis-benchmark's whole default suite, briefly (a debug build: this
+  # checks that every test completes, it measures nothing).
+  out=$(redis-benchmark -p "$PORT" -n 2000 -c 10 -r 1000 --csv)
+  tests=$(echo "$out" | awk -F'"' 'NR > 1 && $4 + 0 > 0 {n++} END {print n + 0}')
+  [ "$tests" -ge 20 ] || { echo "$backend: redis-benchmark's default suite: only $tests tests completed:"; echo "$out"; exit 1; }
   set_rps=$(echo "$out" | awk -F'"' '$2 == "SET" {print $4}')
-  get_rps=$(echo "$out" | awk -F'"' '$2 == "GET" {print $4}')
-  [ -n "$set_rps" ] && [ -n "$get_rps" ] || { echo "$backend: redis-benchmark failed: $out"; exit 1; }
-  echo "$backend: redis-benchmark SET $set_rps rps, GET $get_rps rps (debug build: a check, not a measurement)"
+  echo "$backend: redis-benchmark default suite: $tests tests completed (SET $set_rps rps, debug build)"
   kill -TERM "$pid"
   wait "$pid" || { echo "$backend: non-zero exit after SIGTERM"; exit 1; }
 done
