@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The payload of a bulk (`$`) or verbatim (`=`, format stripped) reply.
 fn body(reply: &str) -> String {
@@ -542,5 +542,42 @@ fn differential_regressions_command_info_resp3_sets() {
         );
         let config = c.cmd(&["COMMAND", "INFO", "config"]);
         assert!(config.contains("~0\r\n~0\r\n*4\r\n*10\r\n$10\r\nconfig|get\r\n"), "{b}: {config:?}");
+    });
+}
+
+/// CLIENT LIST reports subscriptions, open transactions and blocked
+/// clients in `flags`, `sub`, `psub` and `multi`, as Redis does.
+#[test]
+fn client_list_shows_client_state() {
+    with_each_backend(|s, b| {
+        let mut sub = s.raw();
+        sub.cmd(&["CLIENT", "SETNAME", "subscriber"]);
+        sub.send(&encode_cmd(&[b"SUBSCRIBE", b"a", b"b"]));
+        sub.reply();
+        sub.reply();
+        sub.cmd(&["PSUBSCRIBE", "n*"]);
+        let mut tx = s.raw();
+        tx.cmd(&["CLIENT", "SETNAME", "transaction"]);
+        tx.cmd(&["MULTI"]);
+        tx.cmd(&["SET", "k", "v"]);
+        tx.cmd(&["INCR", "n"]);
+        let mut blocked = s.raw();
+        blocked.cmd(&["CLIENT", "SETNAME", "blocked"]);
+        blocked.send(&encode_cmd(&[b"BLPOP", b"nothing", b"0"]));
+        let mut admin = s.raw();
+        let line = |admin: &mut Raw, name: &str| -> String {
+            let list = admin.cmd(&["CLIENT", "LIST"]);
+            list.lines().find(|l| l.contains(&format!(" name={name} "))).unwrap_or_default().to_string()
+        };
+        assert!(eventually(Duration::from_secs(5), || line(&mut admin, "blocked").contains(" flags=b ")), "{b}");
+        let l = line(&mut admin, "subscriber");
+        assert!(l.contains(" flags=P ") && l.contains(" sub=2 psub=1 ssub=0 multi=-1 "), "{b}: {l}");
+        let l = line(&mut admin, "transaction");
+        assert!(l.contains(" flags=x ") && l.contains(" sub=0 psub=0 ssub=0 multi=2 "), "{b}: {l}");
+        let mine = admin.cmd(&["CLIENT", "INFO"]);
+        assert!(mine.contains(" flags=N ") && mine.contains(" multi=-1 "), "{b}: {mine}");
+        admin.cmd(&["RPUSH", "nothing", "x"]);
+        assert_eq!(blocked.reply(), "*2\r\n$7\r\nnothing\r\n$1\r\nx\r\n", "{b}");
+        assert!(eventually(Duration::from_secs(5), || line(&mut admin, "blocked").contains(" flags=N ")), "{b}");
     });
 }

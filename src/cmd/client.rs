@@ -77,8 +77,12 @@ fn client<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
             *slot.lock() = (!value.is_empty()).then(|| owned(value));
             Ok(Reply::OK)
         }
-        "client|list" => client_list(ctx, args),
+        "client|list" => {
+            ctx.client.publish_activity();
+            client_list(ctx, args)
+        }
         "client|info" => {
+            ctx.client.publish_activity();
             let mut line = describe(me, Some(sub.name));
             line.push('\n');
             Ok(Reply::Verbatim("txt", Bytes::from(line)))
@@ -156,7 +160,7 @@ fn describe(c: &ClientInfo, current: Option<&'static str>) -> String {
     let mut s = String::with_capacity(320);
     let _ = write!(
         s,
-        "id={} addr={} laddr={} fd={} name={name} age={} idle={idle} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 \
+        "id={} addr={} laddr={} fd={} name={name} age={} idle={idle} flags={} db={} sub={} psub={} ssub={} multi={} \
          qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={cmd} \
          user=default redir=-1 resp={} lib-name={lib_name} lib-ver={lib_ver}",
         c.id,
@@ -164,7 +168,12 @@ fn describe(c: &ClientInfo, current: Option<&'static str>) -> String {
         c.laddr,
         c.fd,
         c.created.elapsed().as_secs(),
+        c.activity.flags(),
         c.db.load(Ordering::Relaxed),
+        c.activity.sub.load(Ordering::Relaxed),
+        c.activity.psub.load(Ordering::Relaxed),
+        c.activity.ssub.load(Ordering::Relaxed),
+        c.activity.multi.load(Ordering::Relaxed),
         c.resp.load(Ordering::Relaxed),
     );
     s

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -35,6 +35,47 @@ pub struct ClientInfo {
     pub lib_ver: Mutex<Option<Bytes>>,
     /// Commands this client has run; written only by its connection.
     pub commands_processed: AtomicU64,
+    /// What CLIENT LIST shows of the client's state (`flags`, `sub`,
+    /// `psub`, `ssub`, `multi`), copied from its [`ClientState`] by its own
+    /// connection after each batch ([`ClientState::publish_activity`]).
+    pub activity: Activity,
+}
+
+/// See [`ClientInfo::activity`]. Relaxed atomics: each is written by one
+/// connection and read by CLIENT LIST as a point-in-time report.
+#[derive(Default)]
+pub struct Activity {
+    pub sub: AtomicUsize,
+    pub psub: AtomicUsize,
+    pub ssub: AtomicUsize,
+    /// Commands queued since MULTI, or -1 outside a transaction.
+    pub multi: AtomicI64,
+    pub blocked: AtomicBool,
+    /// A watched key changed (the next EXEC will fail).
+    pub dirty_cas: AtomicBool,
+}
+
+impl Activity {
+    /// Redis's `flags=` letters for this state, in Redis's order.
+    pub fn flags(&self) -> String {
+        let mut f = String::new();
+        if self.sub.load(Ordering::Relaxed) + self.psub.load(Ordering::Relaxed) + self.ssub.load(Ordering::Relaxed) > 0 {
+            f.push('P');
+        }
+        if self.multi.load(Ordering::Relaxed) >= 0 {
+            f.push('x');
+        }
+        if self.blocked.load(Ordering::Relaxed) {
+            f.push('b');
+        }
+        if self.dirty_cas.load(Ordering::Relaxed) {
+            f.push('d');
+        }
+        if f.is_empty() {
+            f.push('N');
+        }
+        f
+    }
 }
 
 impl ClientInfo {
@@ -104,6 +145,18 @@ impl ClientState {
         self.info.db.store(db, Ordering::Relaxed);
     }
 
+    /// Copy what CLIENT LIST reports of this client into its shared
+    /// [`ClientInfo`] (after each batch, and before CLIENT LIST/INFO).
+    pub fn publish_activity(&self) {
+        use super::pubsub::Kind;
+        let a = &self.info.activity;
+        a.sub.store(self.pubsub.len(Kind::Channel), Ordering::Relaxed);
+        a.psub.store(self.pubsub.len(Kind::Pattern), Ordering::Relaxed);
+        a.ssub.store(self.pubsub.len(Kind::Shard), Ordering::Relaxed);
+        a.multi.store(self.multi.as_ref().map_or(-1, |m| m.queue.len() as i64), Ordering::Relaxed);
+        a.dirty_cas.store(self.watch_flag.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
+
     /// Switch the reply protocol (HELLO).
     pub fn set_protocol(&mut self, p: Protocol) {
         self.protocol = p;
@@ -139,6 +192,7 @@ impl Clients {
             lib_name: Mutex::new(None),
             lib_ver: Mutex::new(None),
             commands_processed: AtomicU64::new(0),
+            activity: Activity { multi: AtomicI64::new(-1), ..Activity::default() },
         });
         self.by_id.lock().insert(id, info.clone());
         info

@@ -115,6 +115,7 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
             }
         }
         if let Some(args) = last_cmd {
+            client.publish_activity();
             client.info.last_interaction_ms.store(client.info.created.elapsed().as_millis() as u64, Ordering::Relaxed);
             if let Some(spec) = shared.commands.get(&args[0]) {
                 // `client|list` for a subcommand, as Redis shows it.
@@ -153,6 +154,15 @@ fn run<K: Keyspace>(shared: &Shared<K>, client: &mut ClientState, args: &[Bytes]
     (reply, ctx.block.take())
 }
 
+/// Clears the client's `blocked` flag (CLIENT LIST) however the wait ends.
+struct Unblocked(Arc<super::ClientInfo>);
+
+impl Drop for Unblocked {
+    fn drop(&mut self) {
+        self.0.activity.blocked.store(false, Ordering::Relaxed);
+    }
+}
+
 /// Takes a waiter off its queues however the wait ends: reply, timeout,
 /// disconnect, shutdown, or the task being dropped.
 struct Registration<'a> {
@@ -184,6 +194,8 @@ async fn wait_blocked<K: Keyspace>(
     // Retries run the arguments the command pinned, if it did (XREAD `$`).
     let retry_args = request.retry_args;
     let args = retry_args.as_deref().unwrap_or(args);
+    client.info.activity.blocked.store(true, Ordering::Relaxed);
+    let _unblocked = Unblocked(client.info.clone());
     let registration = Registration {
         blocking: &shared.blocking,
         db: client.db,

@@ -123,6 +123,12 @@ impl Subscriptions {
         }
     }
 
+    /// How many names of exactly `kind` the client listens to (CLIENT
+    /// LIST's `sub`, `psub`, `ssub`).
+    pub fn len(&self, kind: Kind) -> usize {
+        self.set(kind).len()
+    }
+
     /// The names of `kind` the client listens to, in no particular order.
     pub fn names(&self, kind: Kind) -> Vec<Bytes> {
         self.set(kind).iter().cloned().collect()
