@@ -57,7 +57,7 @@ for P in 1 16; do
     -t set,get -c 50 -n 200000 -r 100000 -P "$P" | tee "$OUT/P$P.md"
 done
 
-python3 papers/tools/ratio_bars.py "$OUT/ratios.svg" "P1=$OUT/P1.md" "P16=$OUT/P16.md"
+python3 papers/tools/ratio_bars.py --title "Throughput relative to Redis (1.0 = same)" "$OUT/ratios.svg" "P1=$OUT/P1.md" "P16=$OUT/P16.md"
 
 cat > papers/00-baseline.md <<MD
 # 00: the foundation against Redis

@@ -73,6 +73,12 @@ PY
 }
 table "$OUT/P1.csv" > "$OUT/P1.md"
 table "$OUT/P16.csv" > "$OUT/P16.md"
+# The same ratios in the seven-column form papers/tools/ratio_bars.py reads.
+for p in P1 P16; do
+  awk -F'|' 'NR > 2 { printf "| %s | %s/%s | | | | | %s |\n", $2, $3, $4, $7 }' "$OUT/$p.md" | tr -s ' ' > "$OUT/$p-ratios.md"
+done
+python3 papers/tools/ratio_bars.py --title "Throughput relative to the same backend without a gate" \
+  "$OUT/ratios.svg" "P1=$OUT/P1-ratios.md" "P16=$OUT/P16-ratios.md"
 
 cat > papers/06-multikey-gate.md <<MD
 # 06: what multi-key atomicity costs single-key commands
@@ -106,6 +112,8 @@ $(cat "$OUT/P1.md")
 ## -P 16
 
 $(cat "$OUT/P16.md")
+
+![ratio to no gate, per backend and gate](06-multikey-gate/ratios.svg)
 
 ## Discussion
 

@@ -57,7 +57,7 @@ for s in "${servers[@]}"; do lens="$lens ${s%%=*}:$(redis-cli -p "${s#*=}" LLEN 
 echo "list lengths after the run:$lens" > "$OUT/lpush-lengths.txt"
 fi
 ROUNDS=$(python3 -c "import csv,sys; print(max(int(r['round']) for r in csv.DictReader(open(sys.argv[1]))))" "$OUT/suite.csv")
-python3 papers/tools/ratio_bars.py "$OUT/suite.svg" "=$OUT/suite.md"
+python3 papers/tools/ratio_bars.py --title "Throughput relative to Redis (1.0 = same)" "$OUT/suite.svg" "=$OUT/suite.md"
 
 cat > papers/07-default-suite.md <<MD
 # 07: redis-benchmark's default suite on every backend

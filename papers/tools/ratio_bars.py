@@ -3,7 +3,7 @@
 interleave.py's Markdown tables: one group per test and pipeline depth, one
 bar per server, a line at 1.0 (the baseline).
 
-usage: ratio_bars.py OUT.svg LABEL=table.md [LABEL=table.md ...]
+usage: ratio_bars.py [--title TEXT] OUT.svg LABEL=table.md [LABEL=table.md ...]
 """
 import sys
 
@@ -23,7 +23,11 @@ def read_table(path):
 
 
 def main():
-    out, specs = sys.argv[1], sys.argv[2:]
+    argv = sys.argv[1:]
+    title = "Throughput relative to the first server (1.0 = same)"
+    if argv[:1] == ["--title"]:
+        title, argv = argv[1], argv[2:]
+    out, specs = argv[0], argv[1:]
     groups, servers = [], []
     for spec in specs:
         label, path = spec.split("=", 1)
@@ -39,7 +43,7 @@ def main():
     width = left + len(groups) * (len(servers) * bar + gap) + 180
     y = lambda r: bottom + height - r / top * height
     svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + bottom + 70}" font-family="sans-serif" font-size="12">',
-           f'<text x="{left}" y="30" font-size="15">Throughput relative to the first server (1.0 = same)</text>']
+           f'<text x="{left}" y="30" font-size="15">{title}</text>']
     for tick in [i / 4 for i in range(int(top * 4) + 1)]:
         svg.append(f'<line x1="{left}" x2="{width - 170}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="#ddd"/>')
         svg.append(f'<text x="{left - 8}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick:.2f}</text>')
