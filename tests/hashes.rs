@@ -23,7 +23,11 @@ fn set_and_get_fields() {
     with_each_backend(|s, b| {
         let mut c = s.raw();
         assert_eq!(c.cmd(&["HSET", "h", "a"]), "-ERR wrong number of arguments for 'hset' command\r\n", "{b}");
-        assert_eq!(c.cmd(&["HSET", "h", "a", "1", "b"]), "-ERR wrong number of arguments for 'hset' command\r\n", "{b}");
+        assert_eq!(
+            c.cmd(&["HSET", "h", "a", "1", "b"]),
+            "-ERR wrong number of arguments for 'hset' command\r\n",
+            "{b}"
+        );
         assert_eq!(c.cmd(&["HSET", "h", "a", "1", "b", "2"]), ":2\r\n", "{b}");
         assert_eq!(c.cmd(&["HSET", "h", "a", "9", "c", "3"]), ":1\r\n", "{b}");
         assert_eq!(c.cmd(&["HGET", "h", "a"]), "$1\r\n9\r\n", "{b}");
@@ -33,7 +37,11 @@ fn set_and_get_fields() {
         assert_eq!(c.cmd(&["HSETNX", "h", "a", "x"]), ":0\r\n", "{b}");
         assert_eq!(c.cmd(&["HSETNX", "h", "d", "4"]), ":1\r\n", "{b}");
         assert_eq!(c.cmd(&["HGET", "h", "a"]), "$1\r\n9\r\n", "{b}");
-        assert_eq!(c.cmd(&["HMSET", "h", "a", "1", "b"]), "-ERR wrong number of arguments for 'hmset' command\r\n", "{b}");
+        assert_eq!(
+            c.cmd(&["HMSET", "h", "a", "1", "b"]),
+            "-ERR wrong number of arguments for 'hmset' command\r\n",
+            "{b}"
+        );
         assert_eq!(c.cmd(&["HMSET", "h", "a", "1", "e", "5"]), "+OK\r\n", "{b}");
         assert_eq!(c.cmd(&["HMGET", "h", "a", "zz", "e"]), "*3\r\n$1\r\n1\r\n$-1\r\n$1\r\n5\r\n", "{b}");
         assert_eq!(c.cmd(&["HMGET", "nokey", "a", "b"]), "*2\r\n$-1\r\n$-1\r\n", "{b}");
@@ -60,7 +68,8 @@ fn whole_hash_replies() {
         let mut c = s.client();
         let _: i64 = q(&mut c, &["HSET", "h", "a", "1", "b", "2", "c", "3"]);
         let all: HashMap<String, String> = q(&mut c, &["HGETALL", "h"]);
-        let want: HashMap<String, String> = [("a", "1"), ("b", "2"), ("c", "3")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let want: HashMap<String, String> =
+            [("a", "1"), ("b", "2"), ("c", "3")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         assert_eq!(all, want, "{b}");
         let keys: HashSet<String> = q(&mut c, &["HKEYS", "h"]);
         assert_eq!(keys, want.keys().cloned().collect(), "{b}");
@@ -113,7 +122,11 @@ fn hincrby() {
         assert_eq!(c.cmd(&["HINCRBY", "h", "f", "1"]), "-ERR hash value is not an integer\r\n", "{b}");
         assert_eq!(c.cmd(&["HINCRBY", "h", "sp", "1"]), "-ERR hash value is not an integer\r\n", "{b}");
         assert_eq!(c.cmd(&["HINCRBY", "h", "max", "1"]), "-ERR increment or decrement would overflow\r\n", "{b}");
-        assert_eq!(c.cmd(&["HINCRBY", "h", "n", "-9223372036854775808"]), "-ERR increment or decrement would overflow\r\n", "{b}");
+        assert_eq!(
+            c.cmd(&["HINCRBY", "h", "n", "-9223372036854775808"]),
+            "-ERR increment or decrement would overflow\r\n",
+            "{b}"
+        );
         assert_eq!(c.cmd(&["HINCRBY", "h", "max", "-9223372036854775807"]), ":0\r\n", "{b}");
         assert_eq!(c.cmd(&["HINCRBY", "h", "n"]), "-ERR wrong number of arguments for 'hincrby' command\r\n", "{b}");
         // An error leaves no empty hash behind.
@@ -140,7 +153,11 @@ fn hincrbyfloat() {
         c.cmd(&["HSET", "h", "w", "abc", "i", "inf"]);
         assert_eq!(c.cmd(&["HINCRBYFLOAT", "h", "w", "1"]), "-ERR hash value is not a float\r\n", "{b}");
         assert_eq!(c.cmd(&["HINCRBYFLOAT", "h", "i", "1"]), "-ERR increment would produce NaN or Infinity\r\n", "{b}");
-        assert_eq!(c.cmd(&["HINCRBYFLOAT", "h", "f"]), "-ERR wrong number of arguments for 'hincrbyfloat' command\r\n", "{b}");
+        assert_eq!(
+            c.cmd(&["HINCRBYFLOAT", "h", "f"]),
+            "-ERR wrong number of arguments for 'hincrbyfloat' command\r\n",
+            "{b}"
+        );
         assert_eq!(c.cmd(&["HINCRBYFLOAT", "fresh", "f", "inf"]), "-ERR value is NaN or Infinity\r\n", "{b}");
         assert_eq!(c.cmd(&["EXISTS", "fresh"]), ":0\r\n", "{b}");
     });
@@ -166,7 +183,11 @@ fn hrandfield() {
             "-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807\r\n",
             "{b}"
         );
-        assert_eq!(c.cmd(&["HRANDFIELD", "h", "-4611686018427387904", "WITHVALUES"]), "-ERR value is out of range\r\n", "{b}");
+        assert_eq!(
+            c.cmd(&["HRANDFIELD", "h", "-4611686018427387904", "WITHVALUES"]),
+            "-ERR value is out of range\r\n",
+            "{b}"
+        );
         // Refused rather than built in memory (Redis would stream it).
         assert_eq!(c.cmd(&["HRANDFIELD", "h", "-100000000000"]), "-ERR value is out of range\r\n", "{b}");
 
@@ -199,7 +220,11 @@ fn hrandfield() {
         c.cmd(&["DEL", "h"]);
         c.cmd(&["HSET", "h", "f", "v"]);
         c.cmd(&["HELLO", "3"]);
-        assert_eq!(c.cmd(&["HRANDFIELD", "h", "-2", "WITHVALUES"]), "*2\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n", "{b}");
+        assert_eq!(
+            c.cmd(&["HRANDFIELD", "h", "-2", "WITHVALUES"]),
+            "*2\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n",
+            "{b}"
+        );
         assert_eq!(c.cmd(&["HRANDFIELD", "h", "1"]), "*1\r\n$1\r\nf\r\n", "{b}");
     });
 }
@@ -214,12 +239,20 @@ fn hscan() {
         c.cmd(&["HSET", "small", "a", "1", "b", "2"]);
         let whole = c.cmd(&["HSCAN", "small", "0", "COUNT", "1"]);
         assert!(whole.starts_with("*2\r\n$1\r\n0\r\n*4\r\n"), "{b}: {whole}");
-        assert_eq!(c.cmd(&["HSCAN", "small", "0", "MATCH", "a"]), "*2\r\n$1\r\n0\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n", "{b}");
+        assert_eq!(
+            c.cmd(&["HSCAN", "small", "0", "MATCH", "a"]),
+            "*2\r\n$1\r\n0\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n",
+            "{b}"
+        );
         assert_eq!(c.cmd(&["HSCAN", "nokey", "0"]), "*2\r\n$1\r\n0\r\n*0\r\n", "{b}");
         assert_eq!(c.cmd(&["HSCAN", "nokey", "0", "COUNT", "0"]), "*2\r\n$1\r\n0\r\n*0\r\n", "{b}");
         assert_eq!(c.cmd(&["HSCAN", "small", "x"]), "-ERR invalid cursor\r\n", "{b}");
         assert_eq!(c.cmd(&["HSCAN", "small", "0", "COUNT", "0"]), "-ERR syntax error\r\n", "{b}");
-        assert_eq!(c.cmd(&["HSCAN", "small", "0", "COUNT", "x"]), "-ERR value is not an integer or out of range\r\n", "{b}");
+        assert_eq!(
+            c.cmd(&["HSCAN", "small", "0", "COUNT", "x"]),
+            "-ERR value is not an integer or out of range\r\n",
+            "{b}"
+        );
         assert_eq!(c.cmd(&["HSCAN", "small", "0", "MATCH"]), "-ERR syntax error\r\n", "{b}");
         assert_eq!(c.cmd(&["HSCAN", "small", "0", "NOVALUES"]), "-ERR syntax error\r\n", "{b}");
         assert_eq!(c.cmd(&["HSCAN", "small", "0", "TYPE", "hash"]), "-ERR syntax error\r\n", "{b}");
@@ -235,7 +268,8 @@ fn hscan() {
         }
         let (mut cursor, mut seen, mut rounds) = (0u64, HashMap::new(), 0);
         loop {
-            let (next, items): (u64, Vec<String>) = redis::cmd("HSCAN").arg("big").arg(cursor).arg("COUNT").arg(7).query(&mut k).unwrap();
+            let (next, items): (u64, Vec<String>) =
+                redis::cmd("HSCAN").arg("big").arg(cursor).arg("COUNT").arg(7).query(&mut k).unwrap();
             for p in items.chunks(2) {
                 seen.insert(p[0].clone(), p[1].clone());
             }
@@ -254,10 +288,19 @@ fn hscan() {
             assert_eq!(seen.get(&format!("f{i}")).map(String::as_str), Some(format!("v{i}").as_str()), "{b}: f{i}");
         }
         assert!(rounds > 100, "{b}: COUNT 7 over 1000 fields took {rounds} calls");
-        let (next, items): (u64, Vec<String>) = redis::cmd("HSCAN").arg("big").arg(0).arg("MATCH").arg("f99*").arg("COUNT").arg(100_000).query(&mut k).unwrap();
+        let (next, items): (u64, Vec<String>) = redis::cmd("HSCAN")
+            .arg("big")
+            .arg(0)
+            .arg("MATCH")
+            .arg("f99*")
+            .arg("COUNT")
+            .arg(100_000)
+            .query(&mut k)
+            .unwrap();
         assert_eq!(next, 0, "{b}");
         let fields: HashSet<String> = items.chunks(2).map(|p| p[0].clone()).collect();
-        let want: HashSet<String> = ["f99", "f990", "f992", "f994", "f996", "f998"].iter().map(|s| s.to_string()).collect();
+        let want: HashSet<String> =
+            ["f99", "f990", "f992", "f994", "f996", "f998"].iter().map(|s| s.to_string()).collect();
         assert_eq!(fields, want, "{b}");
     });
 }
@@ -294,7 +337,13 @@ fn wrong_type() {
                 assert_eq!(c.cmd(&cmd), WRONGTYPE, "{b}: {cmd:?}");
             }
         }
-        for cmd in [vec!["GET", "h"], vec!["APPEND", "h", "x"], vec!["SADD", "h", "x"], vec!["SMEMBERS", "h"], vec!["SCARD", "h"]] {
+        for cmd in [
+            vec!["GET", "h"],
+            vec!["APPEND", "h", "x"],
+            vec!["SADD", "h", "x"],
+            vec!["SMEMBERS", "h"],
+            vec!["SCARD", "h"],
+        ] {
             assert_eq!(c.cmd(&cmd), WRONGTYPE, "{b}: {cmd:?}");
         }
         assert_eq!(c.cmd(&["GET", "str"]), "$1\r\nv\r\n", "{b}");

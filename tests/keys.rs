@@ -11,7 +11,11 @@ use std::time::Duration;
 
 /// The integer in a `:n\r\n` reply.
 fn int(reply: &str) -> i64 {
-    reply.strip_prefix(':').and_then(|r| r.strip_suffix("\r\n")).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("not an integer reply: {reply:?}"))
+    reply
+        .strip_prefix(':')
+        .and_then(|r| r.strip_suffix("\r\n"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("not an integer reply: {reply:?}"))
 }
 
 /// Milliseconds since the Unix epoch, on the test's clock (the server's
@@ -55,7 +59,9 @@ fn pipeline(raw: &mut Raw, cmds: &[Vec<String>], want: &str) {
 }
 
 fn set_cmds(names: impl Iterator<Item = String>, extra: &[&str]) -> Vec<Vec<String>> {
-    names.map(|k| [vec!["SET".to_string(), k, "v".to_string()], extra.iter().map(|s| s.to_string()).collect()].concat()).collect()
+    names
+        .map(|k| [vec!["SET".to_string(), k, "v".to_string()], extra.iter().map(|s| s.to_string()).collect()].concat())
+        .collect()
 }
 
 /// DEL and UNLINK delete what exists and count each key once.
@@ -140,7 +146,11 @@ fn scan_replies_and_errors() {
         c.cmd(&["SET", "only", "v"]);
         assert_eq!(c.cmd(&["SCAN", "0"]), "*2\r\n$1\r\n0\r\n*1\r\n$4\r\nonly\r\n", "{b}");
         assert_eq!(c.cmd(&["SCAN", "0", "COUNT", "1000000000000"]), "*2\r\n$1\r\n0\r\n*1\r\n$4\r\nonly\r\n", "{b}");
-        assert_eq!(c.cmd(&["scan", "0", "match", "on*", "count", "5", "type", "STRING"]), "*2\r\n$1\r\n0\r\n*1\r\n$4\r\nonly\r\n", "{b}");
+        assert_eq!(
+            c.cmd(&["scan", "0", "match", "on*", "count", "5", "type", "STRING"]),
+            "*2\r\n$1\r\n0\r\n*1\r\n$4\r\nonly\r\n",
+            "{b}"
+        );
         // Cursors are read as C's strtoul reads them, then checked.
         for bad in ["abc", "1x", " 1", "1 ", "18446744073709551616", "+", "-", "0.5"] {
             assert_eq!(c.cmd(&["SCAN", bad]), "-ERR invalid cursor\r\n", "{b} cursor {bad:?}");
@@ -224,7 +234,12 @@ fn scan_complete_under_concurrent_writes() {
         let rounds: u64 = writers.into_iter().map(|w| w.join().expect("writer")).sum();
         assert!(rounds > 0, "{b}: writers ran");
         let missing: Vec<String> = (0..N).map(|i| format!("stable:{i}")).filter(|k| !seen.contains(k)).collect();
-        assert!(missing.is_empty(), "{b}: SCAN missed {} keys, e.g. {:?}", missing.len(), &missing[..missing.len().min(5)]);
+        assert!(
+            missing.is_empty(),
+            "{b}: SCAN missed {} keys, e.g. {:?}",
+            missing.len(),
+            &missing[..missing.len().min(5)]
+        );
     });
 }
 
@@ -254,7 +269,11 @@ fn rename_and_renamenx() {
         assert_eq!(c.cmd(&["GET", "e"]), "$1\r\n4\r\n", "{b}");
         assert_eq!(c.cmd(&["EXISTS", "d"]), ":0\r\n", "{b}");
         assert_eq!(c.cmd(&["RENAME", "e"]), "-ERR wrong number of arguments for 'rename' command\r\n", "{b}");
-        assert_eq!(c.cmd(&["RENAMENX", "e", "f", "g"]), "-ERR wrong number of arguments for 'renamenx' command\r\n", "{b}");
+        assert_eq!(
+            c.cmd(&["RENAMENX", "e", "f", "g"]),
+            "-ERR wrong number of arguments for 'renamenx' command\r\n",
+            "{b}"
+        );
     });
 }
 
@@ -395,13 +414,21 @@ fn expire_errors() {
             assert_eq!(c.cmd(&[cmd, "k", "soon", "xyz"]), "-ERR Unsupported option xyz\r\n", "{b} {cmd}");
             assert_eq!(c.cmd(&[cmd, "k", "soon"]), "-ERR value is not an integer or out of range\r\n", "{b} {cmd}");
             assert_eq!(c.cmd(&[cmd, "k", "1.5"]), "-ERR value is not an integer or out of range\r\n", "{b} {cmd}");
-            assert_eq!(c.cmd(&[cmd, "k", "99999999999999999999"]), "-ERR value is not an integer or out of range\r\n", "{b} {cmd}");
+            assert_eq!(
+                c.cmd(&[cmd, "k", "99999999999999999999"]),
+                "-ERR value is not an integer or out of range\r\n",
+                "{b} {cmd}"
+            );
         }
         assert_eq!(c.cmd(&["TTL", "k"]), ":-1\r\n", "{b}: errors changed nothing");
         let overflow = |name: &str| format!("-ERR invalid expire time in '{name}' command\r\n");
         assert_eq!(c.cmd(&["EXPIRE", "k", "9223372036854775807"]), overflow("expire"), "{b}");
         assert_eq!(c.cmd(&["EXPIRE", "k", "-9223372036854775808"]), overflow("expire"), "{b}");
-        assert_eq!(c.cmd(&["EXPIRE", "missing", "9223372036854775807"]), overflow("expire"), "{b}: checked before the key");
+        assert_eq!(
+            c.cmd(&["EXPIRE", "missing", "9223372036854775807"]),
+            overflow("expire"),
+            "{b}: checked before the key"
+        );
         assert_eq!(c.cmd(&["EXPIREAT", "k", "9223372036854775807"]), overflow("expireat"), "{b}");
         assert_eq!(c.cmd(&["PEXPIRE", "k", "9223372036854775807"]), overflow("pexpire"), "{b}");
         assert_eq!(c.cmd(&["PEXPIRE", "k", "9223372036854775000"]), overflow("pexpire"), "{b}");
@@ -521,7 +548,11 @@ fn object_subcommands() {
         assert_eq!(c.cmd(&["OBJECT", "IDLETIME", "short"]), ":0\r\n", "{b}");
         assert!(c.cmd(&["OBJECT", "FREQ", "short"]).starts_with("-ERR An LFU maxmemory policy is not selected"), "{b}");
         assert_eq!(c.cmd(&["OBJECT", "NOPE", "short"]), "-ERR unknown subcommand 'NOPE'. Try OBJECT HELP.\r\n", "{b}");
-        assert_eq!(c.cmd(&["OBJECT", "ENCODING"]), "-ERR wrong number of arguments for 'object|encoding' command\r\n", "{b}");
+        assert_eq!(
+            c.cmd(&["OBJECT", "ENCODING"]),
+            "-ERR wrong number of arguments for 'object|encoding' command\r\n",
+            "{b}"
+        );
     });
 }
 

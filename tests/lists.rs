@@ -55,31 +55,35 @@ const POSITIVE: &str = "-ERR value is out of range, must be positive\r\n";
 fn pushes_and_lengths() {
     with_each_backend(|s, b| {
         let mut c = s.raw();
-        expect(&mut c, b, &[
-            (&["LPUSH", "l", "a", "b", "c"], ":3\r\n"),
-            (&["RPUSH", "l", "d", "e"], ":5\r\n"),
-            (&["LRANGE", "l", "0", "-1"], &array(&["c", "b", "a", "d", "e"])),
-            (&["LLEN", "l"], ":5\r\n"),
-            (&["LLEN", "missing"], ":0\r\n"),
-            (&["LPUSHX", "missing", "a"], ":0\r\n"),
-            (&["RPUSHX", "missing", "a", "b"], ":0\r\n"),
-            (&["EXISTS", "missing"], ":0\r\n"),
-            (&["LPUSHX", "l", "x", "y"], ":7\r\n"),
-            (&["RPUSHX", "l", "z"], ":8\r\n"),
-            (&["LRANGE", "l", "0", "-1"], &array(&["y", "x", "c", "b", "a", "d", "e", "z"])),
-            (&["TYPE", "l"], "+list\r\n"),
-            (&["LPUSH", "l"], "-ERR wrong number of arguments for 'lpush' command\r\n"),
-            (&["RPUSHX", "l"], "-ERR wrong number of arguments for 'rpushx' command\r\n"),
-            (&["LLEN", "l", "x"], "-ERR wrong number of arguments for 'llen' command\r\n"),
-            (&["SET", "s", "v"], "+OK\r\n"),
-            (&["LPUSH", "s", "a"], WRONGTYPE),
-            (&["RPUSH", "s", "a"], WRONGTYPE),
-            (&["LPUSHX", "s", "a"], WRONGTYPE),
-            (&["RPUSHX", "s", "a"], WRONGTYPE),
-            (&["LLEN", "s"], WRONGTYPE),
-            (&["GET", "s"], "$1\r\nv\r\n"),
-            (&["GET", "l"], WRONGTYPE),
-        ]);
+        expect(
+            &mut c,
+            b,
+            &[
+                (&["LPUSH", "l", "a", "b", "c"], ":3\r\n"),
+                (&["RPUSH", "l", "d", "e"], ":5\r\n"),
+                (&["LRANGE", "l", "0", "-1"], &array(&["c", "b", "a", "d", "e"])),
+                (&["LLEN", "l"], ":5\r\n"),
+                (&["LLEN", "missing"], ":0\r\n"),
+                (&["LPUSHX", "missing", "a"], ":0\r\n"),
+                (&["RPUSHX", "missing", "a", "b"], ":0\r\n"),
+                (&["EXISTS", "missing"], ":0\r\n"),
+                (&["LPUSHX", "l", "x", "y"], ":7\r\n"),
+                (&["RPUSHX", "l", "z"], ":8\r\n"),
+                (&["LRANGE", "l", "0", "-1"], &array(&["y", "x", "c", "b", "a", "d", "e", "z"])),
+                (&["TYPE", "l"], "+list\r\n"),
+                (&["LPUSH", "l"], "-ERR wrong number of arguments for 'lpush' command\r\n"),
+                (&["RPUSHX", "l"], "-ERR wrong number of arguments for 'rpushx' command\r\n"),
+                (&["LLEN", "l", "x"], "-ERR wrong number of arguments for 'llen' command\r\n"),
+                (&["SET", "s", "v"], "+OK\r\n"),
+                (&["LPUSH", "s", "a"], WRONGTYPE),
+                (&["RPUSH", "s", "a"], WRONGTYPE),
+                (&["LPUSHX", "s", "a"], WRONGTYPE),
+                (&["RPUSHX", "s", "a"], WRONGTYPE),
+                (&["LLEN", "s"], WRONGTYPE),
+                (&["GET", "s"], "$1\r\nv\r\n"),
+                (&["GET", "l"], WRONGTYPE),
+            ],
+        );
         // Binary-safe elements, long ones too (stored out of line).
         let long = "x".repeat(100);
         c.send_cmd(&[b"RPUSH", b"bin", b"a\x00b", b"", long.as_bytes()]);
@@ -95,36 +99,37 @@ fn pushes_and_lengths() {
 fn pops_with_and_without_count() {
     with_each_backend(|s, b| {
         let mut c = s.raw();
-        expect(&mut c, b, &[
-            (&["RPUSH", "l", "a", "b", "c", "d", "e"], ":5\r\n"),
-            (&["LPOP", "l"], "$1\r\na\r\n"),
-            (&["RPOP", "l"], "$1\r\ne\r\n"),
-            (&["LPOP", "l", "2"], &array(&["b", "c"])),
-            (&["LPOP", "l", "0"], "*0\r\n"),
-            (&["LPOP", "l", "-1"], POSITIVE),
-            (&["RPOP", "l", "abc"], POSITIVE),
-            (&["LPOP", "l", "1.5"], POSITIVE),
-            (&["LPOP", "l", "1", "2"], "-ERR wrong number of arguments for 'lpop' command\r\n"),
-            (&["RPOP", "l", "9223372036854775807"], &array(&["d"])),
-            (&["EXISTS", "l"], ":0\r\n"),
-            (&["LPOP", "missing"], "$-1\r\n"),
-            (&["RPOP", "missing"], "$-1\r\n"),
-            (&["LPOP", "missing", "3"], "*-1\r\n"),
-            (&["RPOP", "missing", "0"], "*-1\r\n"),
-            (&["LPOP", "missing", "-1"], POSITIVE),
-            (&["RPUSH", "one", "x"], ":1\r\n"),
-            (&["RPOP", "one"], "$1\r\nx\r\n"),
-            (&["EXISTS", "one"], ":0\r\n"),
-            (&["SET", "s", "v"], "+OK\r\n"),
-            (&["LPOP", "s"], WRONGTYPE),
-            (&["RPOP", "s", "1"], WRONGTYPE),
-        ]);
+        expect(
+            &mut c,
+            b,
+            &[
+                (&["RPUSH", "l", "a", "b", "c", "d", "e"], ":5\r\n"),
+                (&["LPOP", "l"], "$1\r\na\r\n"),
+                (&["RPOP", "l"], "$1\r\ne\r\n"),
+                (&["LPOP", "l", "2"], &array(&["b", "c"])),
+                (&["LPOP", "l", "0"], "*0\r\n"),
+                (&["LPOP", "l", "-1"], POSITIVE),
+                (&["RPOP", "l", "abc"], POSITIVE),
+                (&["LPOP", "l", "1.5"], POSITIVE),
+                (&["LPOP", "l", "1", "2"], "-ERR wrong number of arguments for 'lpop' command\r\n"),
+                (&["RPOP", "l", "9223372036854775807"], &array(&["d"])),
+                (&["EXISTS", "l"], ":0\r\n"),
+                (&["LPOP", "missing"], "$-1\r\n"),
+                (&["RPOP", "missing"], "$-1\r\n"),
+                (&["LPOP", "missing", "3"], "*-1\r\n"),
+                (&["RPOP", "missing", "0"], "*-1\r\n"),
+                (&["LPOP", "missing", "-1"], POSITIVE),
+                (&["RPUSH", "one", "x"], ":1\r\n"),
+                (&["RPOP", "one"], "$1\r\nx\r\n"),
+                (&["EXISTS", "one"], ":0\r\n"),
+                (&["SET", "s", "v"], "+OK\r\n"),
+                (&["LPOP", "s"], WRONGTYPE),
+                (&["RPOP", "s", "1"], WRONGTYPE),
+            ],
+        );
         // RESP3: both nils are `_`.
         c.cmd(&["HELLO", "3"]);
-        expect(&mut c, b, &[
-            (&["LPOP", "missing"], "_\r\n"),
-            (&["LPOP", "missing", "2"], "_\r\n"),
-        ]);
+        expect(&mut c, b, &[(&["LPOP", "missing"], "_\r\n"), (&["LPOP", "missing", "2"], "_\r\n")]);
     });
 }
 
@@ -134,18 +139,22 @@ fn pops_with_and_without_count() {
 fn lrange_indexes() {
     with_each_backend(|s, b| {
         let mut c = s.raw();
-        expect(&mut c, b, &[
-            (&["RPUSH", "l", "a", "b", "c", "d"], ":4\r\n"),
-            (&["LRANGE", "l", "1", "2"], &array(&["b", "c"])),
-            (&["LRANGE", "l", "-2", "-1"], &array(&["c", "d"])),
-            (&["LRANGE", "l", "-100", "100"], &array(&["a", "b", "c", "d"])),
-            (&["LRANGE", "l", "3", "1"], "*0\r\n"),
-            (&["LRANGE", "l", "4", "10"], "*0\r\n"),
-            (&["LRANGE", "l", "-9223372036854775808", "9223372036854775807"], &array(&["a", "b", "c", "d"])),
-            (&["LRANGE", "missing", "0", "-1"], "*0\r\n"),
-            (&["LRANGE", "missing", "x", "1"], NOT_INT),
-            (&["LRANGE", "l", "0", "1.5"], NOT_INT),
-        ]);
+        expect(
+            &mut c,
+            b,
+            &[
+                (&["RPUSH", "l", "a", "b", "c", "d"], ":4\r\n"),
+                (&["LRANGE", "l", "1", "2"], &array(&["b", "c"])),
+                (&["LRANGE", "l", "-2", "-1"], &array(&["c", "d"])),
+                (&["LRANGE", "l", "-100", "100"], &array(&["a", "b", "c", "d"])),
+                (&["LRANGE", "l", "3", "1"], "*0\r\n"),
+                (&["LRANGE", "l", "4", "10"], "*0\r\n"),
+                (&["LRANGE", "l", "-9223372036854775808", "9223372036854775807"], &array(&["a", "b", "c", "d"])),
+                (&["LRANGE", "missing", "0", "-1"], "*0\r\n"),
+                (&["LRANGE", "missing", "x", "1"], NOT_INT),
+                (&["LRANGE", "l", "0", "1.5"], NOT_INT),
+            ],
+        );
     });
 }
 
@@ -155,27 +164,31 @@ fn lrange_indexes() {
 fn lindex_and_lset() {
     with_each_backend(|s, b| {
         let mut c = s.raw();
-        expect(&mut c, b, &[
-            (&["RPUSH", "l", "a", "b", "c"], ":3\r\n"),
-            (&["LINDEX", "l", "0"], "$1\r\na\r\n"),
-            (&["LINDEX", "l", "-1"], "$1\r\nc\r\n"),
-            (&["LINDEX", "l", "3"], "$-1\r\n"),
-            (&["LINDEX", "l", "-4"], "$-1\r\n"),
-            (&["LINDEX", "l", "-9223372036854775808"], "$-1\r\n"),
-            (&["LINDEX", "l", "x"], NOT_INT),
-            (&["LINDEX", "missing", "x"], "$-1\r\n"),
-            (&["LSET", "l", "1", "B"], "+OK\r\n"),
-            (&["LSET", "l", "-1", "C"], "+OK\r\n"),
-            (&["LRANGE", "l", "0", "-1"], &array(&["a", "B", "C"])),
-            (&["LSET", "l", "3", "v"], "-ERR index out of range\r\n"),
-            (&["LSET", "l", "-4", "v"], "-ERR index out of range\r\n"),
-            (&["LSET", "l", "x", "v"], NOT_INT),
-            (&["LSET", "missing", "0", "v"], "-ERR no such key\r\n"),
-            (&["LSET", "missing", "x", "v"], "-ERR no such key\r\n"),
-            (&["SET", "s", "v"], "+OK\r\n"),
-            (&["LINDEX", "s", "0"], WRONGTYPE),
-            (&["LSET", "s", "0", "v"], WRONGTYPE),
-        ]);
+        expect(
+            &mut c,
+            b,
+            &[
+                (&["RPUSH", "l", "a", "b", "c"], ":3\r\n"),
+                (&["LINDEX", "l", "0"], "$1\r\na\r\n"),
+                (&["LINDEX", "l", "-1"], "$1\r\nc\r\n"),
+                (&["LINDEX", "l", "3"], "$-1\r\n"),
+                (&["LINDEX", "l", "-4"], "$-1\r\n"),
+                (&["LINDEX", "l", "-9223372036854775808"], "$-1\r\n"),
+                (&["LINDEX", "l", "x"], NOT_INT),
+                (&["LINDEX", "missing", "x"], "$-1\r\n"),
+                (&["LSET", "l", "1", "B"], "+OK\r\n"),
+                (&["LSET", "l", "-1", "C"], "+OK\r\n"),
+                (&["LRANGE", "l", "0", "-1"], &array(&["a", "B", "C"])),
+                (&["LSET", "l", "3", "v"], "-ERR index out of range\r\n"),
+                (&["LSET", "l", "-4", "v"], "-ERR index out of range\r\n"),
+                (&["LSET", "l", "x", "v"], NOT_INT),
+                (&["LSET", "missing", "0", "v"], "-ERR no such key\r\n"),
+                (&["LSET", "missing", "x", "v"], "-ERR no such key\r\n"),
+                (&["SET", "s", "v"], "+OK\r\n"),
+                (&["LINDEX", "s", "0"], WRONGTYPE),
+                (&["LSET", "s", "0", "v"], WRONGTYPE),
+            ],
+        );
     });
 }
 
@@ -185,20 +198,24 @@ fn lindex_and_lset() {
 fn linsert() {
     with_each_backend(|s, b| {
         let mut c = s.raw();
-        expect(&mut c, b, &[
-            (&["RPUSH", "l", "a", "b", "c"], ":3\r\n"),
-            (&["LINSERT", "l", "BEFORE", "b", "x"], ":4\r\n"),
-            (&["LINSERT", "l", "after", "c", "y"], ":5\r\n"),
-            (&["LINSERT", "l", "BEFORE", "a", "z"], ":6\r\n"),
-            (&["LRANGE", "l", "0", "-1"], &array(&["z", "a", "x", "b", "c", "y"])),
-            (&["LINSERT", "l", "AFTER", "nope", "w"], ":-1\r\n"),
-            (&["LINSERT", "l", "MIDDLE", "a", "w"], SYNTAX),
-            (&["LINSERT", "missing", "BEFORE", "a", "w"], ":0\r\n"),
-            (&["LINSERT", "missing", "MIDDLE", "a", "w"], SYNTAX),
-            (&["EXISTS", "missing"], ":0\r\n"),
-            (&["SET", "s", "v"], "+OK\r\n"),
-            (&["LINSERT", "s", "BEFORE", "a", "w"], WRONGTYPE),
-        ]);
+        expect(
+            &mut c,
+            b,
+            &[
+                (&["RPUSH", "l", "a", "b", "c"], ":3\r\n"),
+                (&["LINSERT", "l", "BEFORE", "b", "x"], ":4\r\n"),
+                (&["LINSERT", "l", "after", "c", "y"], ":5\r\n"),
+                (&["LINSERT", "l", "BEFORE", "a", "z"], ":6\r\n"),
+                (&["LRANGE", "l", "0", "-1"], &array(&["z", "a", "x", "b", "c", "y"])),
+                (&["LINSERT", "l", "AFTER", "nope", "w"], ":-1\r\n"),
+                (&["LINSERT", "l", "MIDDLE", "a", "w"], SYNTAX),
+                (&["LINSERT", "missing", "BEFORE", "a", "w"], ":0\r\n"),
+                (&["LINSERT", "missing", "MIDDLE", "a", "w"], SYNTAX),
+                (&["EXISTS", "missing"], ":0\r\n"),
+                (&["SET", "s", "v"], "+OK\r\n"),
+                (&["LINSERT", "s", "BEFORE", "a", "w"], WRONGTYPE),
+            ],
+        );
     });
 }
 
@@ -207,24 +224,28 @@ fn linsert() {
 fn lrem() {
     with_each_backend(|s, b| {
         let mut c = s.raw();
-        expect(&mut c, b, &[
-            (&["RPUSH", "l", "x", "a", "x", "b", "x", "c", "x"], ":7\r\n"),
-            (&["LREM", "l", "2", "x"], ":2\r\n"),
-            (&["LRANGE", "l", "0", "-1"], &array(&["a", "b", "x", "c", "x"])),
-            (&["LREM", "l", "-1", "x"], ":1\r\n"),
-            (&["LRANGE", "l", "0", "-1"], &array(&["a", "b", "x", "c"])),
-            (&["LREM", "l", "0", "x"], ":1\r\n"),
-            (&["LREM", "l", "0", "nope"], ":0\r\n"),
-            (&["LREM", "l", "x", "a"], NOT_INT),
-            (&["LREM", "missing", "1", "a"], ":0\r\n"),
-            (&["LREM", "missing", "x", "a"], NOT_INT),
-            (&["LREM", "l", "-9223372036854775808", "a"], ":1\r\n"),
-            (&["LREM", "l", "0", "b"], ":1\r\n"),
-            (&["LREM", "l", "1", "c"], ":1\r\n"),
-            (&["EXISTS", "l"], ":0\r\n"),
-            (&["SET", "s", "v"], "+OK\r\n"),
-            (&["LREM", "s", "0", "v"], WRONGTYPE),
-        ]);
+        expect(
+            &mut c,
+            b,
+            &[
+                (&["RPUSH", "l", "x", "a", "x", "b", "x", "c", "x"], ":7\r\n"),
+                (&["LREM", "l", "2", "x"], ":2\r\n"),
+                (&["LRANGE", "l", "0", "-1"], &array(&["a", "b", "x", "c", "x"])),
+                (&["LREM", "l", "-1", "x"], ":1\r\n"),
+                (&["LRANGE", "l", "0", "-1"], &array(&["a", "b", "x", "c"])),
+                (&["LREM", "l", "0", "x"], ":1\r\n"),
+                (&["LREM", "l", "0", "nope"], ":0\r\n"),
+                (&["LREM", "l", "x", "a"], NOT_INT),
+                (&["LREM", "missing", "1", "a"], ":0\r\n"),
+                (&["LREM", "missing", "x", "a"], NOT_INT),
+                (&["LREM", "l", "-9223372036854775808", "a"], ":1\r\n"),
+                (&["LREM", "l", "0", "b"], ":1\r\n"),
+                (&["LREM", "l", "1", "c"], ":1\r\n"),
+                (&["EXISTS", "l"], ":0\r\n"),
+                (&["SET", "s", "v"], "+OK\r\n"),
+                (&["LREM", "s", "0", "v"], WRONGTYPE),
+            ],
+        );
     });
 }
 
@@ -234,20 +255,24 @@ fn lrem() {
 fn ltrim() {
     with_each_backend(|s, b| {
         let mut c = s.raw();
-        expect(&mut c, b, &[
-            (&["RPUSH", "l", "a", "b", "c", "d", "e"], ":5\r\n"),
-            (&["LTRIM", "l", "1", "-2"], "+OK\r\n"),
-            (&["LRANGE", "l", "0", "-1"], &array(&["b", "c", "d"])),
-            (&["LTRIM", "l", "-100", "100"], "+OK\r\n"),
-            (&["LLEN", "l"], ":3\r\n"),
-            (&["LTRIM", "l", "x", "1"], NOT_INT),
-            (&["LTRIM", "missing", "0", "1"], "+OK\r\n"),
-            (&["LTRIM", "missing", "x", "1"], NOT_INT),
-            (&["LTRIM", "l", "2", "1"], "+OK\r\n"),
-            (&["EXISTS", "l"], ":0\r\n"),
-            (&["SET", "s", "v"], "+OK\r\n"),
-            (&["LTRIM", "s", "0", "1"], WRONGTYPE),
-        ]);
+        expect(
+            &mut c,
+            b,
+            &[
+                (&["RPUSH", "l", "a", "b", "c", "d", "e"], ":5\r\n"),
+                (&["LTRIM", "l", "1", "-2"], "+OK\r\n"),
+                (&["LRANGE", "l", "0", "-1"], &array(&["b", "c", "d"])),
+                (&["LTRIM", "l", "-100", "100"], "+OK\r\n"),
+                (&["LLEN", "l"], ":3\r\n"),
+                (&["LTRIM", "l", "x", "1"], NOT_INT),
+                (&["LTRIM", "missing", "0", "1"], "+OK\r\n"),
+                (&["LTRIM", "missing", "x", "1"], NOT_INT),
+                (&["LTRIM", "l", "2", "1"], "+OK\r\n"),
+                (&["EXISTS", "l"], ":0\r\n"),
+                (&["SET", "s", "v"], "+OK\r\n"),
+                (&["LTRIM", "s", "0", "1"], WRONGTYPE),
+            ],
+        );
     });
 }
 
@@ -296,36 +321,40 @@ fn lpos() {
 fn lmove_and_rpoplpush() {
     with_each_backend(|s, b| {
         let mut c = s.raw();
-        expect(&mut c, b, &[
-            (&["RPUSH", "src", "1", "2", "3"], ":3\r\n"),
-            (&["LMOVE", "src", "dst", "LEFT", "RIGHT"], "$1\r\n1\r\n"),
-            (&["LMOVE", "src", "dst", "right", "left"], "$1\r\n3\r\n"),
-            (&["LRANGE", "src", "0", "-1"], &array(&["2"])),
-            (&["LRANGE", "dst", "0", "-1"], &array(&["3", "1"])),
-            (&["LMOVE", "src", "dst", "UP", "LEFT"], SYNTAX),
-            (&["LMOVE", "missing", "dst", "LEFT", "LEFT"], "$-1\r\n"),
-            (&["SET", "s", "v"], "+OK\r\n"),
-            (&["LMOVE", "missing", "s", "LEFT", "LEFT"], "$-1\r\n"),
-            (&["LMOVE", "src", "s", "LEFT", "LEFT"], WRONGTYPE),
-            (&["LRANGE", "src", "0", "-1"], &array(&["2"])),
-            (&["LMOVE", "s", "dst", "LEFT", "LEFT"], WRONGTYPE),
-            (&["RPUSH", "rot", "a", "b", "c"], ":3\r\n"),
-            (&["LMOVE", "rot", "rot", "LEFT", "RIGHT"], "$1\r\na\r\n"),
-            (&["LRANGE", "rot", "0", "-1"], &array(&["b", "c", "a"])),
-            (&["RPOPLPUSH", "rot", "rot"], "$1\r\na\r\n"),
-            (&["LRANGE", "rot", "0", "-1"], &array(&["a", "b", "c"])),
-            (&["RPUSH", "solo", "x"], ":1\r\n"),
-            (&["LMOVE", "solo", "solo", "LEFT", "RIGHT"], "$1\r\nx\r\n"),
-            (&["LRANGE", "solo", "0", "-1"], &array(&["x"])),
-            (&["LMOVE", "src", "dst", "LEFT", "LEFT"], "$1\r\n2\r\n"),
-            (&["EXISTS", "src"], ":0\r\n"),
-            (&["RPOPLPUSH", "dst", "other"], "$1\r\n1\r\n"),
-            (&["RPOPLPUSH", "missing", "other"], "$-1\r\n"),
-            (&["RPOPLPUSH", "dst", "s"], WRONGTYPE),
-            (&["LRANGE", "dst", "0", "-1"], &array(&["2", "3"])),
-            (&["LRANGE", "other", "0", "-1"], &array(&["1"])),
-            (&["RPOPLPUSH", "dst"], "-ERR wrong number of arguments for 'rpoplpush' command\r\n"),
-        ]);
+        expect(
+            &mut c,
+            b,
+            &[
+                (&["RPUSH", "src", "1", "2", "3"], ":3\r\n"),
+                (&["LMOVE", "src", "dst", "LEFT", "RIGHT"], "$1\r\n1\r\n"),
+                (&["LMOVE", "src", "dst", "right", "left"], "$1\r\n3\r\n"),
+                (&["LRANGE", "src", "0", "-1"], &array(&["2"])),
+                (&["LRANGE", "dst", "0", "-1"], &array(&["3", "1"])),
+                (&["LMOVE", "src", "dst", "UP", "LEFT"], SYNTAX),
+                (&["LMOVE", "missing", "dst", "LEFT", "LEFT"], "$-1\r\n"),
+                (&["SET", "s", "v"], "+OK\r\n"),
+                (&["LMOVE", "missing", "s", "LEFT", "LEFT"], "$-1\r\n"),
+                (&["LMOVE", "src", "s", "LEFT", "LEFT"], WRONGTYPE),
+                (&["LRANGE", "src", "0", "-1"], &array(&["2"])),
+                (&["LMOVE", "s", "dst", "LEFT", "LEFT"], WRONGTYPE),
+                (&["RPUSH", "rot", "a", "b", "c"], ":3\r\n"),
+                (&["LMOVE", "rot", "rot", "LEFT", "RIGHT"], "$1\r\na\r\n"),
+                (&["LRANGE", "rot", "0", "-1"], &array(&["b", "c", "a"])),
+                (&["RPOPLPUSH", "rot", "rot"], "$1\r\na\r\n"),
+                (&["LRANGE", "rot", "0", "-1"], &array(&["a", "b", "c"])),
+                (&["RPUSH", "solo", "x"], ":1\r\n"),
+                (&["LMOVE", "solo", "solo", "LEFT", "RIGHT"], "$1\r\nx\r\n"),
+                (&["LRANGE", "solo", "0", "-1"], &array(&["x"])),
+                (&["LMOVE", "src", "dst", "LEFT", "LEFT"], "$1\r\n2\r\n"),
+                (&["EXISTS", "src"], ":0\r\n"),
+                (&["RPOPLPUSH", "dst", "other"], "$1\r\n1\r\n"),
+                (&["RPOPLPUSH", "missing", "other"], "$-1\r\n"),
+                (&["RPOPLPUSH", "dst", "s"], WRONGTYPE),
+                (&["LRANGE", "dst", "0", "-1"], &array(&["2", "3"])),
+                (&["LRANGE", "other", "0", "-1"], &array(&["1"])),
+                (&["RPOPLPUSH", "dst"], "-ERR wrong number of arguments for 'rpoplpush' command\r\n"),
+            ],
+        );
     });
 }
 
@@ -335,29 +364,33 @@ fn lmove_and_rpoplpush() {
 fn blocking_commands_without_blocking() {
     with_each_backend(|s, b| {
         let mut c = s.raw();
-        expect(&mut c, b, &[
-            (&["RPUSH", "b1", "x", "y", "z"], ":3\r\n"),
-            (&["RPUSH", "b2", "w"], ":1\r\n"),
-            (&["BLPOP", "missing", "b1", "b2", "0"], &array(&["b1", "x"])),
-            (&["BRPOP", "missing", "b2", "b1", "0"], &array(&["b2", "w"])),
-            (&["EXISTS", "b2"], ":0\r\n"),
-            (&["SET", "s", "v"], "+OK\r\n"),
-            (&["BLPOP", "b1", "s", "0"], &array(&["b1", "y"])),
-            (&["BLPOP", "s", "b1", "0"], WRONGTYPE),
-            (&["BLPOP", "b1", "x"], "-ERR timeout is not a float or out of range\r\n"),
-            (&["BLPOP", "b1", "-1"], "-ERR timeout is negative\r\n"),
-            (&["BLPOP", "b1"], "-ERR wrong number of arguments for 'blpop' command\r\n"),
-            (&["RPUSH", "bm", "1", "2"], ":2\r\n"),
-            (&["BLMOVE", "bm", "bd", "LEFT", "RIGHT", "0"], "$1\r\n1\r\n"),
-            (&["BRPOPLPUSH", "bm", "bd", "0"], "$1\r\n2\r\n"),
-            (&["LRANGE", "bd", "0", "-1"], &array(&["2", "1"])),
-            (&["BLMOVE", "bm", "bd", "UP", "RIGHT", "x"], SYNTAX),
-            (&["BLMOVE", "bm", "bd", "LEFT", "RIGHT", "x"], "-ERR timeout is not a float or out of range\r\n"),
-            (&["BRPOPLPUSH", "bm", "bd", "-1"], "-ERR timeout is negative\r\n"),
-            (&["BLMOVE", "s", "bd", "LEFT", "RIGHT", "0"], WRONGTYPE),
-            (&["BLMOVE", "bd", "s", "LEFT", "RIGHT", "0"], WRONGTYPE),
-            (&["LLEN", "bd"], ":2\r\n"),
-        ]);
+        expect(
+            &mut c,
+            b,
+            &[
+                (&["RPUSH", "b1", "x", "y", "z"], ":3\r\n"),
+                (&["RPUSH", "b2", "w"], ":1\r\n"),
+                (&["BLPOP", "missing", "b1", "b2", "0"], &array(&["b1", "x"])),
+                (&["BRPOP", "missing", "b2", "b1", "0"], &array(&["b2", "w"])),
+                (&["EXISTS", "b2"], ":0\r\n"),
+                (&["SET", "s", "v"], "+OK\r\n"),
+                (&["BLPOP", "b1", "s", "0"], &array(&["b1", "y"])),
+                (&["BLPOP", "s", "b1", "0"], WRONGTYPE),
+                (&["BLPOP", "b1", "x"], "-ERR timeout is not a float or out of range\r\n"),
+                (&["BLPOP", "b1", "-1"], "-ERR timeout is negative\r\n"),
+                (&["BLPOP", "b1"], "-ERR wrong number of arguments for 'blpop' command\r\n"),
+                (&["RPUSH", "bm", "1", "2"], ":2\r\n"),
+                (&["BLMOVE", "bm", "bd", "LEFT", "RIGHT", "0"], "$1\r\n1\r\n"),
+                (&["BRPOPLPUSH", "bm", "bd", "0"], "$1\r\n2\r\n"),
+                (&["LRANGE", "bd", "0", "-1"], &array(&["2", "1"])),
+                (&["BLMOVE", "bm", "bd", "UP", "RIGHT", "x"], SYNTAX),
+                (&["BLMOVE", "bm", "bd", "LEFT", "RIGHT", "x"], "-ERR timeout is not a float or out of range\r\n"),
+                (&["BRPOPLPUSH", "bm", "bd", "-1"], "-ERR timeout is negative\r\n"),
+                (&["BLMOVE", "s", "bd", "LEFT", "RIGHT", "0"], WRONGTYPE),
+                (&["BLMOVE", "bd", "s", "LEFT", "RIGHT", "0"], WRONGTYPE),
+                (&["LLEN", "bd"], ":2\r\n"),
+            ],
+        );
     });
 }
 

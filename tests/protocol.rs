@@ -41,7 +41,11 @@ fn unknown_command_error() {
     with_each_backend(|s, b| {
         let mut c = s.raw();
         assert_eq!(c.cmd(&["FOO"]), "-ERR unknown command 'FOO', with args beginning with: \r\n", "{b}");
-        assert_eq!(c.cmd(&["foo", "bar", "baz"]), "-ERR unknown command 'foo', with args beginning with: 'bar' 'baz' \r\n", "{b}");
+        assert_eq!(
+            c.cmd(&["foo", "bar", "baz"]),
+            "-ERR unknown command 'foo', with args beginning with: 'bar' 'baz' \r\n",
+            "{b}"
+        );
         // Still usable afterwards.
         assert_eq!(c.cmd(&["PING"]), "+PONG\r\n", "{b}");
     });

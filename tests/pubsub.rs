@@ -184,7 +184,11 @@ fn pubsub_introspection() {
         assert_eq!(q.cmd(&["PUBSUB", "NUMPAT"]), ":2\r\n", "{b}");
 
         assert_eq!(q.cmd(&["PUBSUB"]), "-ERR wrong number of arguments for 'pubsub' command\r\n", "{b}");
-        assert_eq!(q.cmd(&["PUBSUB", "NUMPAT", "x"]), "-ERR wrong number of arguments for 'pubsub|numpat' command\r\n", "{b}");
+        assert_eq!(
+            q.cmd(&["PUBSUB", "NUMPAT", "x"]),
+            "-ERR wrong number of arguments for 'pubsub|numpat' command\r\n",
+            "{b}"
+        );
         assert_eq!(
             q.cmd(&["PUBSUB", "channels", "a", "b"]),
             "-ERR unknown subcommand or wrong number of arguments for 'channels'. Try PUBSUB HELP.\r\n",
@@ -192,7 +196,10 @@ fn pubsub_introspection() {
         );
         assert_eq!(q.cmd(&["PUBSUB", "FOO"]), "-ERR unknown subcommand 'FOO'. Try PUBSUB HELP.\r\n", "{b}");
         let help = q.cmd(&["PUBSUB", "HELP"]);
-        assert!(help.starts_with("*14\r\n+PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"), "{b}: {help}");
+        assert!(
+            help.starts_with("*14\r\n+PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"),
+            "{b}: {help}"
+        );
         assert!(help.ends_with("+HELP\r\n+    Prints this help.\r\n"), "{b}: {help}");
     });
 }

@@ -97,7 +97,11 @@ fn info_sections() {
         let mut c = s.raw();
         let all = body(&c.cmd(&["INFO"]));
         let headers: Vec<&str> = all.split("\r\n").filter(|l| l.starts_with("# ")).collect();
-        assert_eq!(headers, ["# Server", "# Clients", "# Persistence", "# Stats", "# Replication", "# Cluster", "# Keyspace"], "{b}");
+        assert_eq!(
+            headers,
+            ["# Server", "# Clients", "# Persistence", "# Stats", "# Replication", "# Cluster", "# Keyspace"],
+            "{b}"
+        );
         assert!(all.contains("\r\n\r\n# Clients\r\n"), "{b}: sections are separated by an empty line");
         assert!(all.ends_with("# Keyspace\r\n"), "{b}: an empty keyspace has no db line: {all:?}");
         for every in ["default", "all", "everything", "ALL"] {
@@ -183,7 +187,11 @@ fn info_stats_count_commands() {
 
         assert_eq!(c.cmd(&["CONFIG", "RESETSTAT"]), "+OK\r\n", "{b}");
         let stats = body(&c.cmd(&["INFO", "stats"]));
-        assert_eq!(info_field(&stats, "total_commands_processed").as_deref(), Some("1"), "{b}: RESETSTAT itself counts, as in Redis");
+        assert_eq!(
+            info_field(&stats, "total_commands_processed").as_deref(),
+            Some("1"),
+            "{b}: RESETSTAT itself counts, as in Redis"
+        );
         assert_eq!(info_field(&stats, "total_connections_received").as_deref(), Some("0"), "{b}");
         other.cmd(&["PING"]);
         let stats = body(&c.cmd(&["INFO", "stats"]));
@@ -201,9 +209,17 @@ fn config_get_set_round_trip() {
         assert_eq!(c.cmd(&["CONFIG", "GET", "appendonly"]), "*2\r\n$10\r\nappendonly\r\n$2\r\nno\r\n", "{b}");
         assert_eq!(c.cmd(&["CONFIG", "GET", "appendfsync"]), "*2\r\n$11\r\nappendfsync\r\n$8\r\neverysec\r\n", "{b}");
         assert_eq!(c.cmd(&["CONFIG", "GET", "hz"]), "*2\r\n$2\r\nhz\r\n$2\r\n10\r\n", "{b}");
-        assert_eq!(c.cmd(&["CONFIG", "GET", "HZ"]), "*2\r\n$2\r\nHZ\r\n$2\r\n10\r\n", "{b}: an exact name is echoed as given");
+        assert_eq!(
+            c.cmd(&["CONFIG", "GET", "HZ"]),
+            "*2\r\n$2\r\nHZ\r\n$2\r\n10\r\n",
+            "{b}: an exact name is echoed as given"
+        );
         let port = s.addr.port().to_string();
-        assert_eq!(c.cmd(&["CONFIG", "GET", "port"]), format!("*2\r\n$4\r\nport\r\n${}\r\n{port}\r\n", port.len()), "{b}");
+        assert_eq!(
+            c.cmd(&["CONFIG", "GET", "port"]),
+            format!("*2\r\n$4\r\nport\r\n${}\r\n{port}\r\n", port.len()),
+            "{b}"
+        );
         assert_eq!(c.cmd(&["CONFIG", "GET", "databases"]), "*2\r\n$9\r\ndatabases\r\n$2\r\n16\r\n", "{b}");
         assert_eq!(c.cmd(&["CONFIG", "GET", "nosuch"]), "*0\r\n", "{b}");
         assert_eq!(
@@ -226,7 +242,11 @@ fn config_get_set_round_trip() {
         assert_eq!(c.cmd(&["CONFIG", "SET", "hz", "1000"]), "+OK\r\n", "{b}: clamped, as Redis does");
         assert_eq!(c.cmd(&["CONFIG", "GET", "hz"]), "*2\r\n$2\r\nhz\r\n$3\r\n500\r\n", "{b}");
 
-        assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory", "1mb", "MAXMEMORY-POLICY", "AllKeys-LRU", "timeout", "30"]), "+OK\r\n", "{b}");
+        assert_eq!(
+            c.cmd(&["CONFIG", "SET", "maxmemory", "1mb", "MAXMEMORY-POLICY", "AllKeys-LRU", "timeout", "30"]),
+            "+OK\r\n",
+            "{b}"
+        );
         assert_eq!(
             c.cmd(&["CONFIG", "GET", "maxmemory*"]),
             "*4\r\n$9\r\nmaxmemory\r\n$7\r\n1048576\r\n$16\r\nmaxmemory-policy\r\n$11\r\nallkeys-lru\r\n",
@@ -249,17 +269,50 @@ fn config_get_set_round_trip() {
 fn config_errors() {
     with_each_backend(|s, b| {
         let mut c = s.raw();
-        let failed = |arg: &str, why: &str| format!("-ERR CONFIG SET failed (possibly related to argument '{arg}') - {why}\r\n");
-        assert_eq!(c.cmd(&["CONFIG", "SET", "xyz", "1"]), "-ERR Unknown option or number of arguments for CONFIG SET - 'xyz'\r\n", "{b}");
-        assert_eq!(c.cmd(&["CONFIG", "SET", "hz", "abc"]), failed("hz", "argument couldn't be parsed into an integer"), "{b}");
-        assert_eq!(c.cmd(&["CONFIG", "SET", "hz", "-1"]), failed("hz", "argument must be between 0 and 2147483647 inclusive"), "{b}");
+        let failed =
+            |arg: &str, why: &str| format!("-ERR CONFIG SET failed (possibly related to argument '{arg}') - {why}\r\n");
+        assert_eq!(
+            c.cmd(&["CONFIG", "SET", "xyz", "1"]),
+            "-ERR Unknown option or number of arguments for CONFIG SET - 'xyz'\r\n",
+            "{b}"
+        );
+        assert_eq!(
+            c.cmd(&["CONFIG", "SET", "hz", "abc"]),
+            failed("hz", "argument couldn't be parsed into an integer"),
+            "{b}"
+        );
+        assert_eq!(
+            c.cmd(&["CONFIG", "SET", "hz", "-1"]),
+            failed("hz", "argument must be between 0 and 2147483647 inclusive"),
+            "{b}"
+        );
         assert_eq!(c.cmd(&["CONFIG", "SET", "port", "1"]), failed("port", "can't set immutable config"), "{b}");
-        assert_eq!(c.cmd(&["CONFIG", "SET", "databases", "3"]), failed("databases", "can't set immutable config"), "{b}");
-        assert_eq!(c.cmd(&["CONFIG", "SET", "appendonly", "yes"]), failed("appendonly", "can't set immutable config"), "{b}");
+        assert_eq!(
+            c.cmd(&["CONFIG", "SET", "databases", "3"]),
+            failed("databases", "can't set immutable config"),
+            "{b}"
+        );
+        assert_eq!(
+            c.cmd(&["CONFIG", "SET", "appendonly", "yes"]),
+            failed("appendonly", "can't set immutable config"),
+            "{b}"
+        );
         assert_eq!(c.cmd(&["CONFIG", "SET", "hz", "1", "HZ", "2"]), failed("HZ", "duplicate parameter"), "{b}");
-        assert_eq!(c.cmd(&["CONFIG", "SET", "maxclients", "0"]), failed("maxclients", "argument must be between 1 and 4294967295 inclusive"), "{b}");
-        assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory", "1x"]), failed("maxmemory", "argument must be a memory value"), "{b}");
-        assert_eq!(c.cmd(&["CONFIG", "SET", "appendfsync", "sometimes"]), failed("appendfsync", "argument(s) must be one of the following: everysec, always, no"), "{b}");
+        assert_eq!(
+            c.cmd(&["CONFIG", "SET", "maxclients", "0"]),
+            failed("maxclients", "argument must be between 1 and 4294967295 inclusive"),
+            "{b}"
+        );
+        assert_eq!(
+            c.cmd(&["CONFIG", "SET", "maxmemory", "1x"]),
+            failed("maxmemory", "argument must be a memory value"),
+            "{b}"
+        );
+        assert_eq!(
+            c.cmd(&["CONFIG", "SET", "appendfsync", "sometimes"]),
+            failed("appendfsync", "argument(s) must be one of the following: everysec, always, no"),
+            "{b}"
+        );
         assert_eq!(
             c.cmd(&["CONFIG", "SET", "maxmemory-policy", "lru"]),
             failed(
@@ -272,18 +325,35 @@ fn config_errors() {
         assert_eq!(c.cmd(&["CONFIG", "SET", "save", "0 1"]), failed("save", "Invalid save parameters"), "{b}");
 
         // All or nothing: hz is not changed when maxclients fails.
-        assert_eq!(c.cmd(&["CONFIG", "SET", "hz", "30", "maxclients", "0"]), failed("maxclients", "argument must be between 1 and 4294967295 inclusive"), "{b}");
+        assert_eq!(
+            c.cmd(&["CONFIG", "SET", "hz", "30", "maxclients", "0"]),
+            failed("maxclients", "argument must be between 1 and 4294967295 inclusive"),
+            "{b}"
+        );
         assert_eq!(c.cmd(&["CONFIG", "GET", "hz"]), "*2\r\n$2\r\nhz\r\n$2\r\n10\r\n", "{b}");
 
-        assert_eq!(c.cmd(&["CONFIG", "SET", "hz"]), "-ERR wrong number of arguments for 'config|set' command\r\n", "{b}");
+        assert_eq!(
+            c.cmd(&["CONFIG", "SET", "hz"]),
+            "-ERR wrong number of arguments for 'config|set' command\r\n",
+            "{b}"
+        );
         // An odd number of arguments passes the arity check (-4) and is then a syntax error.
         assert_eq!(c.cmd(&["CONFIG", "SET", "hz", "1", "timeout"]), "-ERR syntax error\r\n", "{b}");
         assert_eq!(c.cmd(&["CONFIG", "GET"]), "-ERR wrong number of arguments for 'config|get' command\r\n", "{b}");
-        assert_eq!(c.cmd(&["CONFIG", "RESETSTAT", "x"]), "-ERR wrong number of arguments for 'config|resetstat' command\r\n", "{b}");
+        assert_eq!(
+            c.cmd(&["CONFIG", "RESETSTAT", "x"]),
+            "-ERR wrong number of arguments for 'config|resetstat' command\r\n",
+            "{b}"
+        );
         assert_eq!(c.cmd(&["CONFIG"]), "-ERR wrong number of arguments for 'config' command\r\n", "{b}");
         assert_eq!(c.cmd(&["CONFIG", "xyz"]), "-ERR unknown subcommand 'xyz'. Try CONFIG HELP.\r\n", "{b}");
         let help = c.cmd(&["CONFIG", "HELP"]);
-        assert!(help.starts_with("*9\r\n+CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+GET <pattern>\r\n"), "{b}: {help:?}");
+        assert!(
+            help.starts_with(
+                "*9\r\n+CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+GET <pattern>\r\n"
+            ),
+            "{b}: {help:?}"
+        );
         assert!(help.ends_with("+HELP\r\n+    Prints this help.\r\n"), "{b}: {help:?}");
     });
 }
@@ -314,18 +384,35 @@ fn command_count_list_info() {
         );
         assert_eq!(c.cmd(&["COMMAND", "INFO", "nosuch"]), "*1\r\n$-1\r\n", "{b}");
         let config = c.cmd(&["COMMAND", "INFO", "config", "nosuch"]);
-        assert!(config.starts_with("*2\r\n*10\r\n$6\r\nconfig\r\n:-2\r\n*0\r\n:0\r\n:0\r\n:0\r\n*1\r\n+@slow\r\n*0\r\n*0\r\n*4\r\n"), "{b}: {config:?}");
+        assert!(
+            config.starts_with(
+                "*2\r\n*10\r\n$6\r\nconfig\r\n:-2\r\n*0\r\n:0\r\n:0\r\n:0\r\n*1\r\n+@slow\r\n*0\r\n*0\r\n*4\r\n"
+            ),
+            "{b}: {config:?}"
+        );
         assert!(
             config.contains("*10\r\n$10\r\nconfig|get\r\n:-3\r\n*4\r\n+admin\r\n+noscript\r\n+loading\r\n+stale\r\n:0\r\n:0\r\n:0\r\n*3\r\n+@admin\r\n+@slow\r\n+@dangerous\r\n*0\r\n*0\r\n*0\r\n"),
             "{b}: {config:?}"
         );
         assert!(config.ends_with("$-1\r\n"), "{b}");
-        assert!(c.cmd(&["COMMAND", "INFO", "client|setname"]).starts_with("*1\r\n*10\r\n$14\r\nclient|setname\r\n:3\r\n"), "{b}");
+        assert!(
+            c.cmd(&["COMMAND", "INFO", "client|setname"]).starts_with("*1\r\n*10\r\n$14\r\nclient|setname\r\n:3\r\n"),
+            "{b}"
+        );
         // The first key is found by index, the rest as a range.
         let get = c.cmd(&["COMMAND", "INFO", "get"]);
-        assert!(get.contains("$12\r\nbegin_search\r\n*4\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n*2\r\n$5\r\nindex\r\n:1\r\n"), "{b}: {get:?}");
+        assert!(
+            get.contains(
+                "$12\r\nbegin_search\r\n*4\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n*2\r\n$5\r\nindex\r\n:1\r\n"
+            ),
+            "{b}: {get:?}"
+        );
 
-        assert_eq!(c.cmd(&["COMMAND", "COUNT", "x"]), "-ERR wrong number of arguments for 'command|count' command\r\n", "{b}");
+        assert_eq!(
+            c.cmd(&["COMMAND", "COUNT", "x"]),
+            "-ERR wrong number of arguments for 'command|count' command\r\n",
+            "{b}"
+        );
         assert_eq!(c.cmd(&["COMMAND", "nosuch"]), "-ERR unknown subcommand 'nosuch'. Try COMMAND HELP.\r\n", "{b}");
         assert_eq!(
             c.cmd(&["COMMAND", "LIST", "FILTERBY", "PATTERN", "config*"]),
@@ -335,7 +422,11 @@ fn command_count_list_info() {
         assert_eq!(c.cmd(&["COMMAND", "LIST", "FILTERBY", "MODULE", "x"]), "*0\r\n", "{b}");
         assert_eq!(c.cmd(&["COMMAND", "LIST", "x"]), "-ERR syntax error\r\n", "{b}");
         assert_eq!(c.cmd(&["COMMAND", "LIST", "FILTERBY", "x"]), "-ERR syntax error\r\n", "{b}");
-        assert!(c.cmd(&["COMMAND", "HELP"]).starts_with("*19\r\n+COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"), "{b}");
+        assert!(
+            c.cmd(&["COMMAND", "HELP"])
+                .starts_with("*19\r\n+COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"),
+            "{b}"
+        );
     });
 }
 
@@ -353,7 +444,10 @@ fn command_docs_and_getkeys() {
         assert_eq!(c.cmd(&["COMMAND", "DOCS", "nosuch"]), "*0\r\n", "{b}");
         let config = c.cmd(&["COMMAND", "DOCS", "config"]);
         assert!(config.starts_with("*2\r\n$6\r\nconfig\r\n*8\r\n$7\r\nsummary\r\n"), "{b}: {config:?}");
-        assert!(config.contains("$11\r\nsubcommands\r\n*8\r\n$10\r\nconfig|get\r\n*4\r\n$7\r\nsummary\r\n"), "{b}: {config:?}");
+        assert!(
+            config.contains("$11\r\nsubcommands\r\n*8\r\n$10\r\nconfig|get\r\n*4\r\n$7\r\nsummary\r\n"),
+            "{b}: {config:?}"
+        );
         let mut con = s.client();
         let docs: redis::Value = redis::cmd("COMMAND").arg("DOCS").query(&mut con).unwrap();
         let entries = match docs {
@@ -366,9 +460,17 @@ fn command_docs_and_getkeys() {
 
         assert_eq!(c.cmd(&["COMMAND", "GETKEYS", "GET", "k"]), "*1\r\n$1\r\nk\r\n", "{b}");
         assert_eq!(c.cmd(&["COMMAND", "GETKEYS", "nosuch", "k"]), "-ERR Invalid command specified\r\n", "{b}");
-        assert_eq!(c.cmd(&["COMMAND", "GETKEYS", "get", "a", "b"]), "-ERR Invalid number of arguments specified for command\r\n", "{b}");
+        assert_eq!(
+            c.cmd(&["COMMAND", "GETKEYS", "get", "a", "b"]),
+            "-ERR Invalid number of arguments specified for command\r\n",
+            "{b}"
+        );
         assert_eq!(c.cmd(&["COMMAND", "GETKEYS", "ping", "x"]), "-ERR The command has no key arguments\r\n", "{b}");
-        assert_eq!(c.cmd(&["COMMAND", "GETKEYS", "get"]), "-ERR wrong number of arguments for 'command|getkeys' command\r\n", "{b}");
+        assert_eq!(
+            c.cmd(&["COMMAND", "GETKEYS", "get"]),
+            "-ERR wrong number of arguments for 'command|getkeys' command\r\n",
+            "{b}"
+        );
     });
 }
 
@@ -396,15 +498,30 @@ fn client_identity() {
         assert_eq!(c.cmd(&["CLIENT", "SETINFO", "lib-ver", ""]), "+OK\r\n", "{b}");
         assert!(body(&c.cmd(&["CLIENT", "INFO"])).ends_with(" lib-name=mylib lib-ver=\n"), "{b}");
         assert_eq!(c.cmd(&["CLIENT", "SETINFO", "foo", "x"]), "-ERR Unrecognized option 'foo'\r\n", "{b}");
-        assert_eq!(c.cmd(&["CLIENT", "SETINFO", "lib-name", "a b"]), "-ERR lib-name cannot contain spaces, newlines or special characters.\r\n", "{b}");
-        assert_eq!(c.cmd(&["CLIENT", "SETINFO", "lib-name"]), "-ERR wrong number of arguments for 'client|setinfo' command\r\n", "{b}");
+        assert_eq!(
+            c.cmd(&["CLIENT", "SETINFO", "lib-name", "a b"]),
+            "-ERR lib-name cannot contain spaces, newlines or special characters.\r\n",
+            "{b}"
+        );
+        assert_eq!(
+            c.cmd(&["CLIENT", "SETINFO", "lib-name"]),
+            "-ERR wrong number of arguments for 'client|setinfo' command\r\n",
+            "{b}"
+        );
 
-        assert_eq!(c.cmd(&["CLIENT", "SETNAME"]), "-ERR wrong number of arguments for 'client|setname' command\r\n", "{b}");
+        assert_eq!(
+            c.cmd(&["CLIENT", "SETNAME"]),
+            "-ERR wrong number of arguments for 'client|setname' command\r\n",
+            "{b}"
+        );
         assert_eq!(c.cmd(&["CLIENT", "ID", "x"]), "-ERR wrong number of arguments for 'client|id' command\r\n", "{b}");
         assert_eq!(c.cmd(&["CLIENT", "xyz"]), "-ERR unknown subcommand 'xyz'. Try CLIENT HELP.\r\n", "{b}");
         assert_eq!(c.cmd(&["CLIENT"]), "-ERR wrong number of arguments for 'client' command\r\n", "{b}");
         let help = c.cmd(&["CLIENT", "HELP"]);
-        assert!(help.starts_with("*19\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+GETNAME\r\n"), "{b}: {help:?}");
+        assert!(
+            help.starts_with("*19\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+GETNAME\r\n"),
+            "{b}: {help:?}"
+        );
         assert!(help.ends_with("+HELP\r\n+    Prints this help.\r\n"), "{b}: {help:?}");
     });
 }
@@ -427,17 +544,54 @@ fn client_list_two_clients() {
         let lines: Vec<&str> = list.lines().collect();
         assert_eq!(lines.len(), 2, "{b}: {list:?}");
         let expected_fields = [
-            "id", "addr", "laddr", "fd", "name", "age", "idle", "flags", "db", "sub", "psub", "ssub", "multi", "qbuf", "qbuf-free", "argv-mem",
-            "multi-mem", "rbs", "rbp", "obl", "oll", "omem", "tot-mem", "events", "cmd", "user", "redir", "resp", "lib-name", "lib-ver",
+            "id",
+            "addr",
+            "laddr",
+            "fd",
+            "name",
+            "age",
+            "idle",
+            "flags",
+            "db",
+            "sub",
+            "psub",
+            "ssub",
+            "multi",
+            "qbuf",
+            "qbuf-free",
+            "argv-mem",
+            "multi-mem",
+            "rbs",
+            "rbp",
+            "obl",
+            "oll",
+            "omem",
+            "tot-mem",
+            "events",
+            "cmd",
+            "user",
+            "redir",
+            "resp",
+            "lib-name",
+            "lib-ver",
         ];
         for line in &lines {
             assert_eq!(field_names(line), expected_fields, "{b}: {line}");
             assert!(line.contains(&format!(" laddr={} ", s.addr)), "{b}: {line}");
-            assert!(line.contains(" flags=N ") && line.contains(" user=default ") && line.contains(" resp=2 "), "{b}: {line}");
+            assert!(
+                line.contains(" flags=N ") && line.contains(" user=default ") && line.contains(" resp=2 "),
+                "{b}: {line}"
+            );
         }
         let a = lines.iter().find(|l| l.starts_with(&format!("id={alice_id} "))).expect("alice listed");
         let bl = lines.iter().find(|l| l.starts_with(&format!("id={bob_id} "))).expect("bob listed");
-        assert!(a.contains(" name=alice ") && a.contains(" db=0 ") && a.contains(" idle=0 ") && a.contains(" cmd=client|list "), "{b}: {a}");
+        assert!(
+            a.contains(" name=alice ")
+                && a.contains(" db=0 ")
+                && a.contains(" idle=0 ")
+                && a.contains(" cmd=client|list "),
+            "{b}: {a}"
+        );
         assert!(bl.contains(" name=bob ") && bl.contains(" db=3 ") && bl.contains(" cmd=client|id "), "{b}: {bl}");
 
         let info = body(&alice.cmd(&["CLIENT", "INFO"]));
@@ -469,7 +623,8 @@ fn redis_crate_reads_info_and_config() {
         assert_eq!(info.get::<String>("role").as_deref(), Some("master"), "{b}");
         assert_eq!(info.get::<i64>("loading"), Some(0), "{b}");
 
-        let config: std::collections::HashMap<String, String> = redis::cmd("CONFIG").arg("GET").arg("save").arg("appendonly").query(&mut con).unwrap();
+        let config: std::collections::HashMap<String, String> =
+            redis::cmd("CONFIG").arg("GET").arg("save").arg("appendonly").query(&mut con).unwrap();
         assert_eq!(config.get("save").map(String::as_str), Some(""), "{b}");
         assert_eq!(config.get("appendonly").map(String::as_str), Some("no"), "{b}");
 
@@ -497,7 +652,11 @@ fn resp3_types() {
         assert!(c.cmd(&["CLIENT", "LIST"]).starts_with('='), "{b}");
         assert_eq!(c.cmd(&["CLIENT", "GETNAME"]), "_\r\n", "{b}");
         assert_eq!(c.cmd(&["COMMAND", "INFO", "nosuch"]), "*1\r\n_\r\n", "{b}");
-        assert!(c.cmd(&["COMMAND", "INFO", "dbsize"]).starts_with("*1\r\n*10\r\n$6\r\ndbsize\r\n:1\r\n~2\r\n+readonly\r\n+fast\r\n"), "{b}");
+        assert!(
+            c.cmd(&["COMMAND", "INFO", "dbsize"])
+                .starts_with("*1\r\n*10\r\n$6\r\ndbsize\r\n:1\r\n~2\r\n+readonly\r\n+fast\r\n"),
+            "{b}"
+        );
         assert!(c.cmd(&["COMMAND", "DOCS", "dbsize"]).starts_with("%1\r\n$6\r\ndbsize\r\n%3\r\n"), "{b}");
     });
 }

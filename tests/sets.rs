@@ -247,7 +247,11 @@ fn sintercard() {
         for n in ["0", "-1", "x"] {
             assert_eq!(c.cmd(&["SINTERCARD", n, "s"]), "-ERR numkeys should be greater than 0\r\n", "{b}");
         }
-        assert_eq!(c.cmd(&["SINTERCARD", "3", "s", "t"]), "-ERR Number of keys can't be greater than number of args\r\n", "{b}");
+        assert_eq!(
+            c.cmd(&["SINTERCARD", "3", "s", "t"]),
+            "-ERR Number of keys can't be greater than number of args\r\n",
+            "{b}"
+        );
         assert_eq!(
             c.cmd(&["SINTERCARD", "9223372036854775807", "s"]),
             "-ERR Number of keys can't be greater than number of args\r\n",
@@ -275,7 +279,11 @@ fn smove() {
         assert_eq!(c.cmd(&["SISMEMBER", "t", "a"]), ":1\r\n", "{b}");
         assert_eq!(c.cmd(&["SMOVE", "s", "t", "a"]), ":0\r\n", "{b}");
         assert_eq!(c.cmd(&["SMOVE", "nokey", "t", "a"]), ":0\r\n", "{b}");
-        assert_eq!(c.cmd(&["SMOVE", "nokey", "str", "a"]), ":0\r\n", "{b}: a missing source wins over a wrong destination");
+        assert_eq!(
+            c.cmd(&["SMOVE", "nokey", "str", "a"]),
+            ":0\r\n",
+            "{b}: a missing source wins over a wrong destination"
+        );
         assert_eq!(c.cmd(&["SMOVE", "s", "s", "b"]), ":1\r\n", "{b}");
         assert_eq!(c.cmd(&["SMOVE", "s", "s", "zz"]), ":0\r\n", "{b}");
         assert_eq!(c.cmd(&["SMOVE", "s", "str", "b"]), WRONGTYPE, "{b}");
@@ -317,7 +325,8 @@ fn sscan() {
         let _: i64 = add.query(&mut k).unwrap();
         let (mut cursor, mut seen, mut rounds) = (0u64, HashSet::new(), 0);
         loop {
-            let (next, items): (u64, Vec<String>) = redis::cmd("SSCAN").arg("big").arg(cursor).arg("COUNT").arg(13).query(&mut k).unwrap();
+            let (next, items): (u64, Vec<String>) =
+                redis::cmd("SSCAN").arg("big").arg(cursor).arg("COUNT").arg(13).query(&mut k).unwrap();
             seen.extend(items);
             if rounds < 100 {
                 let _: i64 = q(&mut k, &["SREM", "big", &format!("m{}", 1999 - rounds)]);

@@ -60,7 +60,11 @@ fn xadd_ids_and_errors() {
     with_each_backend(|server, backend| {
         let mut c = server.raw();
         let mut cmd = |args: &[&str]| c.cmd(args);
-        assert_eq!(cmd(&["XADD", "s", "0-0", "f", "v"]), "-ERR The ID specified in XADD must be greater than 0-0\r\n", "{backend}");
+        assert_eq!(
+            cmd(&["XADD", "s", "0-0", "f", "v"]),
+            "-ERR The ID specified in XADD must be greater than 0-0\r\n",
+            "{backend}"
+        );
         assert_eq!(cmd(&["XADD", "s", "0", "f", "v"]), "-ERR The ID specified in XADD must be greater than 0-0\r\n");
         assert_eq!(cmd(&["EXISTS", "s"]), ":0\r\n");
         assert_eq!(cmd(&["XADD", "s", "0-*", "f", "v"]), bulk("0-1"));
@@ -83,13 +87,19 @@ fn xadd_ids_and_errors() {
         // Type, then NOMKSTREAM: checked after the ID's own validity.
         assert_eq!(cmd(&["SET", "str", "x"]), "+OK\r\n");
         assert_eq!(cmd(&["XADD", "str", "*", "f", "v"]), WRONGTYPE);
-        assert_eq!(cmd(&["XADD", "str", "0-0", "f", "v"]), "-ERR The ID specified in XADD must be greater than 0-0\r\n");
+        assert_eq!(
+            cmd(&["XADD", "str", "0-0", "f", "v"]),
+            "-ERR The ID specified in XADD must be greater than 0-0\r\n"
+        );
         assert_eq!(cmd(&["XADD", "none", "NOMKSTREAM", "*", "f", "v"]), "$-1\r\n");
         assert_eq!(cmd(&["EXISTS", "none"]), ":0\r\n");
         assert_eq!(cmd(&["XADD", "s", "NOMKSTREAM", "7", "f", "v"]), bulk("7-0"));
         // The end of the ID space.
         assert_eq!(cmd(&["XADD", "big", "18446744073709551615-*", "f", "v"]), bulk("18446744073709551615-0"));
-        assert_eq!(cmd(&["XADD", "big", "18446744073709551615-18446744073709551615", "f", "v"]), bulk("18446744073709551615-18446744073709551615"));
+        assert_eq!(
+            cmd(&["XADD", "big", "18446744073709551615-18446744073709551615", "f", "v"]),
+            bulk("18446744073709551615-18446744073709551615")
+        );
         let full = "-ERR The stream has exhausted the last possible ID, unable to add more items\r\n";
         assert_eq!(cmd(&["XADD", "big", "*", "f", "v"]), full);
         assert_eq!(cmd(&["XADD", "big", "18446744073709551615-*", "f", "v"]), full);
@@ -117,7 +127,10 @@ fn xadd_auto_ids_follow_clock_and_stay_monotonic() {
         // A stream whose last ID is in the future: `*` continues its sequence.
         assert_eq!(c.cmd(&["XADD", "f", "99999999999999-5", "f", "v"]), bulk("99999999999999-5"));
         assert_eq!(c.cmd(&["XADD", "f", "*", "f", "v"]), bulk("99999999999999-6"));
-        assert_eq!(c.cmd(&["XADD", "f", "99999999999999-18446744073709551615", "f", "v"]), bulk("99999999999999-18446744073709551615"));
+        assert_eq!(
+            c.cmd(&["XADD", "f", "99999999999999-18446744073709551615", "f", "v"]),
+            bulk("99999999999999-18446744073709551615")
+        );
         assert_eq!(c.cmd(&["XADD", "f", "*", "f", "v"]), bulk("100000000000000-0"));
     });
 }
@@ -132,12 +145,18 @@ fn xadd_trims() {
             let id = i.to_string();
             assert_eq!(c.cmd(&["XADD", "t", "MAXLEN", "2", &id, "a", &id]), bulk(&format!("{i}-0")), "{backend}");
         }
-        assert_eq!(c.cmd(&["XRANGE", "t", "-", "+"]), array(&[entry("2-0", &[("a", "2")]), entry("3-0", &[("a", "3")])]));
+        assert_eq!(
+            c.cmd(&["XRANGE", "t", "-", "+"]),
+            array(&[entry("2-0", &[("a", "2")]), entry("3-0", &[("a", "3")])])
+        );
         assert_eq!(c.cmd(&["XADD", "t", "MAXLEN", "=", "1", "4", "a", "4"]), bulk("4-0"));
         assert_eq!(c.cmd(&["XLEN", "t"]), ":1\r\n");
         assert_eq!(c.cmd(&["XADD", "t", "MAXLEN", "~", "5", "LIMIT", "2", "5", "a", "5"]), bulk("5-0"));
         assert_eq!(c.cmd(&["XADD", "t", "MINID", "5", "6", "a", "6"]), bulk("6-0"));
-        assert_eq!(c.cmd(&["XRANGE", "t", "-", "+"]), array(&[entry("5-0", &[("a", "5")]), entry("6-0", &[("a", "6")])]));
+        assert_eq!(
+            c.cmd(&["XRANGE", "t", "-", "+"]),
+            array(&[entry("5-0", &[("a", "5")]), entry("6-0", &[("a", "6")])])
+        );
         assert_eq!(c.cmd(&["XADD", "t", "MINID", "~", "7", "LIMIT", "0", "7", "a", "7"]), bulk("7-0"));
         assert_eq!(c.cmd(&["XLEN", "t"]), ":1\r\n");
         // MAXLEN 0 leaves an empty stream, which still exists.
@@ -148,11 +167,17 @@ fn xadd_trims() {
             (&["MAXLEN", "-1"], "-ERR The MAXLEN argument must be >= 0.\r\n"),
             (&["MAXLEN", "x"], "-ERR value is not an integer or out of range\r\n"),
             (&["MAXLEN", "=", "=", "1"], "-ERR value is not an integer or out of range\r\n"),
-            (&["MAXLEN", "1", "LIMIT", "5"], "-ERR syntax error, LIMIT cannot be used without the special ~ option\r\n"),
+            (
+                &["MAXLEN", "1", "LIMIT", "5"],
+                "-ERR syntax error, LIMIT cannot be used without the special ~ option\r\n",
+            ),
             (&["MAXLEN", "~", "1", "LIMIT", "-5"], "-ERR The LIMIT argument must be >= 0.\r\n"),
             (&["LIMIT", "5"], "-ERR syntax error, LIMIT cannot be used without specifying a trimming strategy\r\n"),
             (&["LIMIT", "0"], "-ERR syntax error, LIMIT cannot be used without the special ~ option\r\n"),
-            (&["MAXLEN", "1", "MINID", "5"], "-ERR syntax error, MAXLEN and MINID options at the same time are not compatible\r\n"),
+            (
+                &["MAXLEN", "1", "MINID", "5"],
+                "-ERR syntax error, MAXLEN and MINID options at the same time are not compatible\r\n",
+            ),
             (&["MINID", "~", "bad"], INVALID_ID),
             (&["MINID", "-"], INVALID_ID),
         ];
@@ -180,7 +205,10 @@ fn xtrim() {
         assert_eq!(c.cmd(&["XTRIM", "s", "MAXLEN", "~", "2", "LIMIT", "3"]), ":3\r\n");
         assert_eq!(c.cmd(&["XTRIM", "s", "MINID", "7"]), ":1\r\n");
         assert_eq!(c.cmd(&["XTRIM", "s", "minid", "~", "8-0"]), ":1\r\n");
-        assert_eq!(c.cmd(&["XRANGE", "s", "-", "+"]), array(&[entry("8-0", &[("f", "v")]), entry("9-0", &[("f", "v")]), entry("10-0", &[("f", "v")])]));
+        assert_eq!(
+            c.cmd(&["XRANGE", "s", "-", "+"]),
+            array(&[entry("8-0", &[("f", "v")]), entry("9-0", &[("f", "v")]), entry("10-0", &[("f", "v")])])
+        );
         assert_eq!(c.cmd(&["XTRIM", "s", "MAXLEN", "0"]), ":3\r\n");
         assert_eq!(c.cmd(&["EXISTS", "s"]), ":1\r\n");
         assert_eq!(c.cmd(&["XADD", "s", "10", "f", "v"]), NOT_GREATER);
@@ -192,9 +220,18 @@ fn xtrim() {
         assert_eq!(c.cmd(&["XTRIM", "str", "foo", "1"]), syntax);
         assert_eq!(c.cmd(&["XTRIM", "none", "MAXLEN", "0", "extra"]), syntax);
         assert_eq!(c.cmd(&["XTRIM", "s", "MAXLEN", "0", "NOMKSTREAM"]), syntax);
-        assert_eq!(c.cmd(&["XTRIM", "s", "LIMIT", "0"]), "-ERR syntax error, XTRIM must be called with a trimming strategy\r\n");
-        assert_eq!(c.cmd(&["XTRIM", "s", "LIMIT", "3"]), "-ERR syntax error, LIMIT cannot be used without specifying a trimming strategy\r\n");
-        assert_eq!(c.cmd(&["XTRIM", "s", "MAXLEN", "0", "LIMIT", "3"]), "-ERR syntax error, LIMIT cannot be used without the special ~ option\r\n");
+        assert_eq!(
+            c.cmd(&["XTRIM", "s", "LIMIT", "0"]),
+            "-ERR syntax error, XTRIM must be called with a trimming strategy\r\n"
+        );
+        assert_eq!(
+            c.cmd(&["XTRIM", "s", "LIMIT", "3"]),
+            "-ERR syntax error, LIMIT cannot be used without specifying a trimming strategy\r\n"
+        );
+        assert_eq!(
+            c.cmd(&["XTRIM", "s", "MAXLEN", "0", "LIMIT", "3"]),
+            "-ERR syntax error, LIMIT cannot be used without the special ~ option\r\n"
+        );
         assert_eq!(c.cmd(&["XTRIM", "s", "MAXLEN", "~"]), "-ERR value is not an integer or out of range\r\n");
         assert_eq!(c.cmd(&["XTRIM", "s", "MINID", "1-*"]), INVALID_ID);
         assert_eq!(c.cmd(&["XTRIM", "s", "MAXLEN"]), "-ERR wrong number of arguments for 'xtrim' command\r\n");
@@ -229,7 +266,10 @@ fn xrange_and_xrevrange() {
         assert_eq!(c.cmd(&["XRANGE", "r", "-", "(3-5"]), array(&all[..3]));
         assert_eq!(c.cmd(&["XRANGE", "r", "3", "2"]), "*0\r\n");
         assert_eq!(c.cmd(&["XRANGE", "r", "-", "(0"]), "*0\r\n");
-        assert_eq!(c.cmd(&["XRANGE", "r", "(18446744073709551615-18446744073709551615", "+"]), "-ERR invalid start ID for the interval\r\n");
+        assert_eq!(
+            c.cmd(&["XRANGE", "r", "(18446744073709551615-18446744073709551615", "+"]),
+            "-ERR invalid start ID for the interval\r\n"
+        );
         assert_eq!(c.cmd(&["XRANGE", "r", "-", "(0-0"]), "-ERR invalid end ID for the interval\r\n");
         for bad in [["(-", "+"], ["(", "+"], ["-", "(+"], ["2-*", "+"], ["3-", "+"], ["x", "+"]] {
             assert_eq!(c.cmd(&["XRANGE", "r", bad[0], bad[1]]), INVALID_ID, "{bad:?}");
@@ -251,7 +291,10 @@ fn xrange_and_xrevrange() {
         assert_eq!(c.cmd(&["XREVRANGE", "r", "-", "+"]), "*0\r\n");
         assert_eq!(c.cmd(&["XREVRANGE", "r", "(3-5", "(1-1"]), array(&rev[1..3]));
         assert_eq!(c.cmd(&["XREVRANGE", "r", "3", "3"]), array(&rev[..2]));
-        assert_eq!(c.cmd(&["XREVRANGE", "r", "+", "(18446744073709551615-18446744073709551615"]), "-ERR invalid start ID for the interval\r\n");
+        assert_eq!(
+            c.cmd(&["XREVRANGE", "r", "+", "(18446744073709551615-18446744073709551615"]),
+            "-ERR invalid start ID for the interval\r\n"
+        );
         assert_eq!(c.cmd(&["XREVRANGE", "r", "(0-0", "-"]), "-ERR invalid end ID for the interval\r\n");
         assert_eq!(c.cmd(&["XREVRANGE", "str", "+", "-"]), WRONGTYPE);
     });
@@ -323,7 +366,13 @@ fn xread_without_block() {
         let s2 = entry("2-1", &[("b", "2")]);
         let t1 = entry("5-0", &[("x", "y")]);
         assert_eq!(c.cmd(&["XREAD", "STREAMS", "s", "0"]), read_reply("s", &[s1.clone(), s2.clone()]), "{backend}");
-        let both = format!("*2\r\n*2\r\n{}{}*2\r\n{}{}", bulk("s"), array(std::slice::from_ref(&s1)), bulk("t"), array(std::slice::from_ref(&t1)));
+        let both = format!(
+            "*2\r\n*2\r\n{}{}*2\r\n{}{}",
+            bulk("s"),
+            array(std::slice::from_ref(&s1)),
+            bulk("t"),
+            array(std::slice::from_ref(&t1))
+        );
         assert_eq!(c.cmd(&["XREAD", "COUNT", "1", "STREAMS", "s", "t", "0", "0"]), both);
         assert_eq!(c.cmd(&["XREAD", "COUNT", "-3", "STREAMS", "s", "1-1"]), read_reply("s", std::slice::from_ref(&s2)));
         assert_eq!(c.cmd(&["XREAD", "STREAMS", "s", "1"]), read_reply("s", &[s1.clone(), s2.clone()]));
@@ -347,12 +396,27 @@ fn xread_without_block() {
         );
         assert_eq!(c.cmd(&["XREAD", "FOO", "1", "STREAMS", "s", "0"]), "-ERR syntax error\r\n");
         assert_eq!(c.cmd(&["XREAD", "COUNT", "1", "BLOCK", "1"]), "-ERR syntax error\r\n");
-        assert_eq!(c.cmd(&["XREAD", "COUNT", "x", "STREAMS", "s", "0"]), "-ERR value is not an integer or out of range\r\n");
-        assert_eq!(c.cmd(&["XREAD", "BLOCK", "1.5", "STREAMS", "s", "0"]), "-ERR timeout is not an integer or out of range\r\n");
+        assert_eq!(
+            c.cmd(&["XREAD", "COUNT", "x", "STREAMS", "s", "0"]),
+            "-ERR value is not an integer or out of range\r\n"
+        );
+        assert_eq!(
+            c.cmd(&["XREAD", "BLOCK", "1.5", "STREAMS", "s", "0"]),
+            "-ERR timeout is not an integer or out of range\r\n"
+        );
         assert_eq!(c.cmd(&["XREAD", "BLOCK", "-1", "STREAMS", "s", "0"]), "-ERR timeout is negative\r\n");
-        assert_eq!(c.cmd(&["XREAD", "BLOCK", "9223372036854775807", "STREAMS", "s", "0"]), "-ERR timeout is out of range\r\n");
-        assert_eq!(c.cmd(&["XREAD", "NOACK", "STREAMS", "s", "0"]), "-ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.\r\n");
-        assert_eq!(c.cmd(&["XREAD", "GROUP", "g", "c", "STREAMS", "s", "0"]), "-ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.\r\n");
+        assert_eq!(
+            c.cmd(&["XREAD", "BLOCK", "9223372036854775807", "STREAMS", "s", "0"]),
+            "-ERR timeout is out of range\r\n"
+        );
+        assert_eq!(
+            c.cmd(&["XREAD", "NOACK", "STREAMS", "s", "0"]),
+            "-ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.\r\n"
+        );
+        assert_eq!(
+            c.cmd(&["XREAD", "GROUP", "g", "c", "STREAMS", "s", "0"]),
+            "-ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.\r\n"
+        );
         assert_eq!(c.cmd(&["XREAD", "STREAMS", "s"]), "-ERR wrong number of arguments for 'xread' command\r\n");
         // Data available: BLOCK does not wait.
         assert_eq!(c.cmd(&["XREAD", "BLOCK", "0", "STREAMS", "s", "1-1"]), read_reply("s", std::slice::from_ref(&s2)));
@@ -471,6 +535,9 @@ fn concurrent_xadd_ids_are_unique_and_monotonic() {
         let mut c = server.raw();
         assert_eq!(c.cmd(&["XLEN", "s"]), format!(":{}\r\n", CLIENTS * PER_CLIENT));
         let last = all.last().unwrap();
-        assert_eq!(c.cmd(&["XREVRANGE", "s", "+", "-", "COUNT", "1"]), array(&[entry(&format!("{}-{}", last.0, last.1), &[("f", "v")])]));
+        assert_eq!(
+            c.cmd(&["XREVRANGE", "s", "+", "-", "COUNT", "1"]),
+            array(&[entry(&format!("{}-{}", last.0, last.1), &[("f", "v")])])
+        );
     });
 }

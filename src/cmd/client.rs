@@ -16,13 +16,48 @@ use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
 const SUBCOMMANDS: &[Subcommand] = &[
-    Subcommand { name: "client|getname", arity: 2, flags: &["noscript", "loading", "stale"], summary: "Returns the name of the connection." },
-    Subcommand { name: "client|help", arity: 2, flags: &["loading", "stale"], summary: "Returns helpful text about the different subcommands." },
-    Subcommand { name: "client|id", arity: 2, flags: &["noscript", "loading", "stale"], summary: "Returns the unique client ID of the connection." },
-    Subcommand { name: "client|info", arity: 2, flags: &["noscript", "loading", "stale"], summary: "Returns information about the connection." },
-    Subcommand { name: "client|list", arity: -2, flags: &["admin", "noscript", "loading", "stale"], summary: "Lists open connections." },
-    Subcommand { name: "client|setinfo", arity: 4, flags: &["noscript", "loading", "stale"], summary: "Sets information specific to the client or connection." },
-    Subcommand { name: "client|setname", arity: 3, flags: &["noscript", "loading", "stale"], summary: "Sets the connection name." },
+    Subcommand {
+        name: "client|getname",
+        arity: 2,
+        flags: &["noscript", "loading", "stale"],
+        summary: "Returns the name of the connection.",
+    },
+    Subcommand {
+        name: "client|help",
+        arity: 2,
+        flags: &["loading", "stale"],
+        summary: "Returns helpful text about the different subcommands.",
+    },
+    Subcommand {
+        name: "client|id",
+        arity: 2,
+        flags: &["noscript", "loading", "stale"],
+        summary: "Returns the unique client ID of the connection.",
+    },
+    Subcommand {
+        name: "client|info",
+        arity: 2,
+        flags: &["noscript", "loading", "stale"],
+        summary: "Returns information about the connection.",
+    },
+    Subcommand {
+        name: "client|list",
+        arity: -2,
+        flags: &["admin", "noscript", "loading", "stale"],
+        summary: "Lists open connections.",
+    },
+    Subcommand {
+        name: "client|setinfo",
+        arity: 4,
+        flags: &["noscript", "loading", "stale"],
+        summary: "Sets information specific to the client or connection.",
+    },
+    Subcommand {
+        name: "client|setname",
+        arity: 3,
+        flags: &["noscript", "loading", "stale"],
+        summary: "Sets the connection name.",
+    },
 ];
 
 pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
@@ -72,7 +107,10 @@ fn client<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
                 return Err(error_line(format!("ERR Unrecognized option '{}'", String::from_utf8_lossy(attr))));
             };
             if !printable(value) {
-                return Err(error_line(format!("ERR {} cannot contain spaces, newlines or special characters.", String::from_utf8_lossy(attr))));
+                return Err(error_line(format!(
+                    "ERR {} cannot contain spaces, newlines or special characters.",
+                    String::from_utf8_lossy(attr)
+                )));
             }
             *slot.lock() = (!value.is_empty()).then(|| owned(value));
             Ok(Reply::OK)

@@ -24,10 +24,30 @@ use crate::server::Settings;
 use bytes::Bytes;
 
 const SUBCOMMANDS: &[Subcommand] = &[
-    Subcommand { name: "config|get", arity: -3, flags: &["admin", "noscript", "loading", "stale"], summary: "Returns the effective values of configuration parameters." },
-    Subcommand { name: "config|help", arity: 2, flags: &["loading", "stale"], summary: "Returns helpful text about the different subcommands." },
-    Subcommand { name: "config|resetstat", arity: 2, flags: &["admin", "noscript", "loading", "stale"], summary: "Resets the server's statistics." },
-    Subcommand { name: "config|set", arity: -4, flags: &["admin", "noscript", "loading", "stale"], summary: "Sets configuration parameters in-flight." },
+    Subcommand {
+        name: "config|get",
+        arity: -3,
+        flags: &["admin", "noscript", "loading", "stale"],
+        summary: "Returns the effective values of configuration parameters.",
+    },
+    Subcommand {
+        name: "config|help",
+        arity: 2,
+        flags: &["loading", "stale"],
+        summary: "Returns helpful text about the different subcommands.",
+    },
+    Subcommand {
+        name: "config|resetstat",
+        arity: 2,
+        flags: &["admin", "noscript", "loading", "stale"],
+        summary: "Resets the server's statistics.",
+    },
+    Subcommand {
+        name: "config|set",
+        arity: -4,
+        flags: &["admin", "noscript", "loading", "stale"],
+        summary: "Sets configuration parameters in-flight.",
+    },
 ];
 
 pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
@@ -81,7 +101,11 @@ const PARAMS: &[Param] = &[
     Param { name: "appendonly", get: |_| "no".to_string(), set: None },
     Param { name: "bind", get: |v| v.bind.to_string(), set: None },
     Param { name: "databases", get: |v| v.databases.to_string(), set: None },
-    Param { name: "dir", get: |_| std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default(), set: None },
+    Param {
+        name: "dir",
+        get: |_| std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default(),
+        set: None,
+    },
     Param {
         name: "hz",
         get: |v| v.settings.hz.to_string(),
@@ -113,7 +137,16 @@ const PARAMS: &[Param] = &[
         set: Some(|s, a| {
             s.maxmemory_policy = one_of(
                 a,
-                &["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"],
+                &[
+                    "volatile-lru",
+                    "volatile-lfu",
+                    "volatile-random",
+                    "volatile-ttl",
+                    "allkeys-lru",
+                    "allkeys-lfu",
+                    "allkeys-random",
+                    "noeviction",
+                ],
             )?;
             Ok(())
         }),
@@ -176,7 +209,12 @@ fn config<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
 /// parameter appears once however many patterns match it.
 fn config_get<K: Keyspace>(ctx: &mut Ctx<'_, K>, patterns: &[Bytes]) -> CmdResult {
     let settings = ctx.server.settings.read().clone();
-    let view = View { settings: &settings, port: ctx.server.local_addr.port(), bind: &ctx.server.config.bind, databases: ctx.server.dbs.len() };
+    let view = View {
+        settings: &settings,
+        port: ctx.server.local_addr.port(),
+        bind: &ctx.server.config.bind,
+        databases: ctx.server.dbs.len(),
+    };
     let mut seen = [false; PARAMS.len()];
     let mut out = Vec::new();
     for pattern in patterns {
@@ -205,13 +243,21 @@ fn config_set<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     if args.len() % 2 != 0 {
         return Err(Reply::error(err::SYNTAX));
     }
-    let failed = |name: &[u8], why: &str| error_line(format!("ERR CONFIG SET failed (possibly related to argument '{}') - {why}", String::from_utf8_lossy(name)));
+    let failed = |name: &[u8], why: &str| {
+        error_line(format!(
+            "ERR CONFIG SET failed (possibly related to argument '{}') - {why}",
+            String::from_utf8_lossy(name)
+        ))
+    };
     let mut changes: Vec<(Setter, &Bytes, &Bytes)> = Vec::new();
     let mut chosen = Vec::new();
     for pair in args[2..].chunks_exact(2) {
         let (name, value) = (&pair[0], &pair[1]);
         let Some(i) = PARAMS.iter().position(|p| is(name, p.name)) else {
-            return Err(error_line(format!("ERR Unknown option or number of arguments for CONFIG SET - '{}'", String::from_utf8_lossy(name))));
+            return Err(error_line(format!(
+                "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
+                String::from_utf8_lossy(name)
+            )));
         };
         let Some(set) = PARAMS[i].set else {
             return Err(failed(name, "can't set immutable config"));
@@ -258,13 +304,18 @@ fn memory(arg: &[u8]) -> Result<u64, String> {
         _ => return Err(BAD.into()),
     };
     // Like strtoull, no digits at all reads as 0.
-    let n: u64 = if number.is_empty() { 0 } else { std::str::from_utf8(number).ok().and_then(|s| s.parse().ok()).ok_or(BAD)? };
+    let n: u64 =
+        if number.is_empty() { 0 } else { std::str::from_utf8(number).ok().and_then(|s| s.parse().ok()).ok_or(BAD)? };
     n.checked_mul(multiplier).ok_or_else(|| BAD.into())
 }
 
 /// One of a fixed set of names, in any case.
 fn one_of(arg: &[u8], choices: &[&'static str]) -> Result<&'static str, String> {
-    choices.iter().find(|c| is(arg, c)).copied().ok_or_else(|| format!("argument(s) must be one of the following: {}", choices.join(", ")))
+    choices
+        .iter()
+        .find(|c| is(arg, c))
+        .copied()
+        .ok_or_else(|| format!("argument(s) must be one of the following: {}", choices.join(", ")))
 }
 
 /// `save`'s value: pairs of `seconds changes` (seconds at least 1, changes

@@ -21,9 +21,24 @@ pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
     };
     t.add(conn("ping", -1, &["fast"], "Returns the server's liveliness response.", ping::<K>));
     t.add(conn("echo", 2, &["loading", "stale", "fast"], "Returns the given string.", echo::<K>));
-    t.add(conn("quit", -1, &["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], "Closes the connection.", quit::<K>));
+    t.add(conn(
+        "quit",
+        -1,
+        &["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"],
+        "Closes the connection.",
+        quit::<K>,
+    ));
     t.add(conn("select", 2, &["loading", "stale", "fast"], "Changes the selected database.", select::<K>));
-    t.add(CommandSpec { since: "6.0.0", ..conn("hello", -1, &["noscript", "loading", "stale", "fast", "no_auth", "sentinel", "allow_busy"], "Handshakes with the Redis server.", hello::<K>) });
+    t.add(CommandSpec {
+        since: "6.0.0",
+        ..conn(
+            "hello",
+            -1,
+            &["noscript", "loading", "stale", "fast", "no_auth", "sentinel", "allow_busy"],
+            "Handshakes with the Redis server.",
+            hello::<K>,
+        )
+    });
 }
 
 /// # Format
@@ -74,7 +89,8 @@ fn hello<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     let mut protocol = ctx.client.protocol;
     let mut setname = None;
     if args.len() >= 2 {
-        let ver = parse_int(&args[1]).map_err(|_| Reply::error("ERR Protocol version is not an integer or out of range"))?;
+        let ver =
+            parse_int(&args[1]).map_err(|_| Reply::error("ERR Protocol version is not an integer or out of range"))?;
         protocol = match ver {
             2 => Protocol::Resp2,
             3 => Protocol::Resp3,

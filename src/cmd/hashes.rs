@@ -54,12 +54,26 @@ pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
     const W_DENYOOM_FAST: &[&str] = &["write", "denyoom", "fast"];
 
     t.add(hash("hset", -4, W_DENYOOM_FAST, "Creates or modifies the value of a field in a hash.", "2.0.0", hset::<K>));
-    t.add(hash("hsetnx", 4, W_DENYOOM_FAST, "Sets the value of a field in a hash only when the field doesn't exist.", "2.0.0", hsetnx::<K>));
+    t.add(hash(
+        "hsetnx",
+        4,
+        W_DENYOOM_FAST,
+        "Sets the value of a field in a hash only when the field doesn't exist.",
+        "2.0.0",
+        hsetnx::<K>,
+    ));
     t.add(hash("hget", 3, RO_FAST, "Returns the value of a field in a hash.", "2.0.0", hget::<K>));
     t.add(hash("hmget", -3, RO_FAST, "Returns the values of all fields in a hash.", "2.0.0", hmget::<K>));
     t.add(hash("hmset", -4, W_DENYOOM_FAST, "Sets the values of multiple fields.", "2.0.0", hmset::<K>));
     t.add(hash("hgetall", 2, RO, "Returns all fields and values in a hash.", "2.0.0", hgetall::<K>));
-    t.add(hash("hdel", -3, W_FAST, "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.", "2.0.0", hdel::<K>));
+    t.add(hash(
+        "hdel",
+        -3,
+        W_FAST,
+        "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.",
+        "2.0.0",
+        hdel::<K>,
+    ));
     t.add(hash("hlen", 2, RO_FAST, "Returns the number of fields in a hash.", "2.0.0", hlen::<K>));
     t.add(hash("hexists", 3, RO_FAST, "Determines whether a field exists in a hash.", "2.0.0", hexists::<K>));
     t.add(hash("hkeys", 2, RO, "Returns all fields in a hash.", "2.0.0", hkeys::<K>));
@@ -103,7 +117,9 @@ pub(crate) const MAX_RANDOM_REPEATS: u64 = 1 << 22;
 pub(crate) fn parse_random_count(arg: &[u8]) -> Result<i64, Reply> {
     let n = parse_int(arg)?;
     if n == i64::MIN {
-        return Err(Reply::error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"));
+        return Err(Reply::error(
+            "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+        ));
     }
     Ok(n)
 }
@@ -191,15 +207,20 @@ pub(crate) fn scan_indexed<'m, V>(
 /// of fields that were new.
 fn set_pairs<K: Keyspace>(ctx: &Ctx<'_, K>, key: &[u8], pairs: &[Bytes]) -> Result<i64, Reply> {
     ctx.db().update(key, ctx.now, |slot| {
-        with_hash(slot, true, || 0, |h| {
-            let mut added = 0;
-            for pair in pairs.chunks_exact(2) {
-                let (value, inserted) = h.fields.get_or_insert_with(&pair[0], || Str::EMPTY);
-                *value = Str::from_slice(&pair[1]);
-                added += inserted as i64;
-            }
-            Ok(added)
-        })
+        with_hash(
+            slot,
+            true,
+            || 0,
+            |h| {
+                let mut added = 0;
+                for pair in pairs.chunks_exact(2) {
+                    let (value, inserted) = h.fields.get_or_insert_with(&pair[0], || Str::EMPTY);
+                    *value = Str::from_slice(&pair[1]);
+                    added += inserted as i64;
+                }
+                Ok(added)
+            },
+        )
     })
 }
 
@@ -228,13 +249,18 @@ fn hmset<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
 fn hsetnx<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     let value = &args[3];
     ctx.db().update(&args[1], ctx.now, |slot| {
-        with_hash(slot, true, || Reply::Integer(0), |h| {
-            let (slot, inserted) = h.fields.get_or_insert_with(&args[2], || Str::EMPTY);
-            if inserted {
-                *slot = Str::from_slice(value);
-            }
-            Ok(Reply::Integer(inserted as i64))
-        })
+        with_hash(
+            slot,
+            true,
+            || Reply::Integer(0),
+            |h| {
+                let (slot, inserted) = h.fields.get_or_insert_with(&args[2], || Str::EMPTY);
+                if inserted {
+                    *slot = Str::from_slice(value);
+                }
+                Ok(Reply::Integer(inserted as i64))
+            },
+        )
     })
 }
 
@@ -252,7 +278,8 @@ fn hget<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
 fn hmget<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     ctx.db().get(&args[1], ctx.now, |e| {
         let h = hash_of(e)?;
-        let values = args[2..].iter().map(|f| h.and_then(|h| h.fields.get(f)).map_or(Reply::Null, reply_value)).collect();
+        let values =
+            args[2..].iter().map(|f| h.and_then(|h| h.fields.get(f)).map_or(Reply::Null, reply_value)).collect();
         Ok(Reply::Array(values))
     })
 }
@@ -262,9 +289,8 @@ fn hmget<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
 /// field, value, field, value ... in RESP2. Empty for a missing key.
 fn hgetall<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     ctx.db().get(&args[1], ctx.now, |e| {
-        let pairs = hash_of(e)?.map_or_else(Vec::new, |h| {
-            h.fields.iter().map(|(k, v)| (reply_value(k), reply_value(v))).collect()
-        });
+        let pairs = hash_of(e)?
+            .map_or_else(Vec::new, |h| h.fields.iter().map(|(k, v)| (reply_value(k), reply_value(v))).collect());
         Ok(Reply::Map(pairs))
     })
 }
@@ -292,10 +318,15 @@ fn hvals<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
 /// with the last field.
 fn hdel<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     ctx.db().update(&args[1], ctx.now, |slot| {
-        with_hash(slot, false, || Reply::Integer(0), |h| {
-            let removed = args[2..].iter().filter(|f| h.fields.remove(f).is_some()).count();
-            Ok(Reply::Integer(removed as i64))
-        })
+        with_hash(
+            slot,
+            false,
+            || Reply::Integer(0),
+            |h| {
+                let removed = args[2..].iter().filter(|f| h.fields.remove(f).is_some()).count();
+                Ok(Reply::Integer(removed as i64))
+            },
+        )
     })
 }
 
@@ -308,9 +339,8 @@ fn hlen<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
 /// # Format
 /// `HEXISTS key field`: `:1` or `:0`.
 fn hexists<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
-    ctx.db().get(&args[1], ctx.now, |e| {
-        Ok(Reply::Integer(hash_of(e)?.is_some_and(|h| h.fields.contains(&args[2])) as i64))
-    })
+    ctx.db()
+        .get(&args[1], ctx.now, |e| Ok(Reply::Integer(hash_of(e)?.is_some_and(|h| h.fields.contains(&args[2])) as i64)))
 }
 
 /// # Format
@@ -332,15 +362,20 @@ fn hstrlen<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
 fn hincrby<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     let delta = parse_int(&args[3])?;
     ctx.db().update(&args[1], ctx.now, |slot| {
-        with_hash(slot, true, || Reply::Null, |h| {
-            let current = match h.fields.get(&args[2]) {
-                None => 0,
-                Some(v) => parse_i64(v).ok_or(Reply::error("ERR hash value is not an integer"))?,
-            };
-            let new = current.checked_add(delta).ok_or(Reply::error(err::OVERFLOW))?;
-            h.fields.insert(&args[2], Str::from_slice(itoa::Buffer::new().format(new).as_bytes()));
-            Ok(Reply::Integer(new))
-        })
+        with_hash(
+            slot,
+            true,
+            || Reply::Null,
+            |h| {
+                let current = match h.fields.get(&args[2]) {
+                    None => 0,
+                    Some(v) => parse_i64(v).ok_or(Reply::error("ERR hash value is not an integer"))?,
+                };
+                let new = current.checked_add(delta).ok_or(Reply::error(err::OVERFLOW))?;
+                h.fields.insert(&args[2], Str::from_slice(itoa::Buffer::new().format(new).as_bytes()));
+                Ok(Reply::Integer(new))
+            },
+        )
     })
 }
 
@@ -354,20 +389,25 @@ fn hincrbyfloat<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult 
         Some(Parsed::Finite(v)) => v,
     };
     ctx.db().update(&args[1], ctx.now, |slot| {
-        with_hash(slot, true, || Reply::Null, |h| {
-            let current = match h.fields.get(&args[2]) {
-                None => Parsed::Finite(LongDouble::ZERO),
-                Some(v) => long_double::parse(v).ok_or(Reply::error("ERR hash value is not a float"))?,
-            };
-            let sum = match current {
-                Parsed::Finite(a) => a.checked_add(increment),
-                Parsed::Infinite => None,
-            };
-            let sum = sum.ok_or(Reply::error("ERR increment would produce NaN or Infinity"))?;
-            let text = Bytes::from(sum.to_human());
-            h.fields.insert(&args[2], Str::from_slice(&text));
-            Ok(Reply::Bulk(text))
-        })
+        with_hash(
+            slot,
+            true,
+            || Reply::Null,
+            |h| {
+                let current = match h.fields.get(&args[2]) {
+                    None => Parsed::Finite(LongDouble::ZERO),
+                    Some(v) => long_double::parse(v).ok_or(Reply::error("ERR hash value is not a float"))?,
+                };
+                let sum = match current {
+                    Parsed::Finite(a) => a.checked_add(increment),
+                    Parsed::Infinite => None,
+                };
+                let sum = sum.ok_or(Reply::error("ERR increment would produce NaN or Infinity"))?;
+                let text = Bytes::from(sum.to_human());
+                h.fields.insert(&args[2], Str::from_slice(&text));
+                Ok(Reply::Bulk(text))
+            },
+        )
     })
 }
 
@@ -405,14 +445,12 @@ fn hrandfield<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     ctx.db().get(&args[1], ctx.now, |e| {
         let Some(h) = hash_of(e)?.filter(|h| !h.is_empty()) else { return Ok(Reply::Array(Vec::new())) };
         let mut out = Vec::new();
-        let mut push = |k: &Str, v: &Str| {
-            match (with_values, resp3) {
-                (false, _) => out.push(reply_value(k)),
-                (true, true) => out.push(Reply::Array(vec![reply_value(k), reply_value(v)])),
-                (true, false) => {
-                    out.push(reply_value(k));
-                    out.push(reply_value(v));
-                }
+        let mut push = |k: &Str, v: &Str| match (with_values, resp3) {
+            (false, _) => out.push(reply_value(k)),
+            (true, true) => out.push(Reply::Array(vec![reply_value(k), reply_value(v)])),
+            (true, false) => {
+                out.push(reply_value(k));
+                out.push(reply_value(v));
             }
         };
         let len = h.len();

@@ -39,26 +39,179 @@ pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
     const W_FAST: &[&str] = &["write", "fast"];
     const R_FAST: &[&str] = &["readonly", "fast"];
     t.add(generic("del", -2, &["write"], ALL, ExclusiveIfManyKeys, "Deletes one or more keys.", "1.0.0", del::<K>));
-    t.add(generic("unlink", -2, W_FAST, ALL, ExclusiveIfManyKeys, "Asynchronously deletes one or more keys.", "4.0.0", del::<K>));
-    t.add(generic("exists", -2, R_FAST, ALL, ExclusiveIfManyKeys, "Determines whether one or more keys exist.", "1.0.0", exists::<K>));
-    t.add(generic("type", 2, R_FAST, ONE, Shared, "Determines the type of value stored at a key.", "1.0.0", type_::<K>));
-    t.add(generic("keys", 2, &["readonly"], NONE, Shared, "Returns all key names that match a pattern.", "1.0.0", keys::<K>));
-    t.add(generic("scan", -2, &["readonly"], NONE, Shared, "Iterates over the key names in the database.", "2.8.0", scan::<K>));
-    t.add(generic("rename", 3, &["write"], (1, 2, 1), Exclusive, "Renames a key and overwrites the destination.", "1.0.0", rename::<K>));
-    t.add(generic("renamenx", 3, W_FAST, (1, 2, 1), Exclusive, "Renames a key only when the target key name doesn't exist.", "1.0.0", renamenx::<K>));
-    t.add(generic("expire", -3, W_FAST, ONE, Shared, "Sets the expiration time of a key in seconds.", "1.0.0", expire::<K>));
-    t.add(generic("pexpire", -3, W_FAST, ONE, Shared, "Sets the expiration time of a key in milliseconds.", "2.6.0", pexpire::<K>));
-    t.add(generic("expireat", -3, W_FAST, ONE, Shared, "Sets the expiration time of a key to a Unix timestamp.", "1.2.0", expireat::<K>));
-    t.add(generic("pexpireat", -3, W_FAST, ONE, Shared, "Sets the expiration time of a key to a Unix milliseconds timestamp.", "2.6.0", pexpireat::<K>));
-    t.add(generic("ttl", 2, R_FAST, ONE, Shared, "Returns the expiration time in seconds of a key.", "1.0.0", ttl::<K>));
-    t.add(generic("pttl", 2, R_FAST, ONE, Shared, "Returns the expiration time in milliseconds of a key.", "2.6.0", pttl::<K>));
-    t.add(generic("expiretime", 2, R_FAST, ONE, Shared, "Returns the expiration time of a key as a Unix timestamp.", "7.0.0", expiretime::<K>));
-    t.add(generic("pexpiretime", 2, R_FAST, ONE, Shared, "Returns the expiration time of a key as a Unix milliseconds timestamp.", "7.0.0", pexpiretime::<K>));
+    t.add(generic(
+        "unlink",
+        -2,
+        W_FAST,
+        ALL,
+        ExclusiveIfManyKeys,
+        "Asynchronously deletes one or more keys.",
+        "4.0.0",
+        del::<K>,
+    ));
+    t.add(generic(
+        "exists",
+        -2,
+        R_FAST,
+        ALL,
+        ExclusiveIfManyKeys,
+        "Determines whether one or more keys exist.",
+        "1.0.0",
+        exists::<K>,
+    ));
+    t.add(generic(
+        "type",
+        2,
+        R_FAST,
+        ONE,
+        Shared,
+        "Determines the type of value stored at a key.",
+        "1.0.0",
+        type_::<K>,
+    ));
+    t.add(generic(
+        "keys",
+        2,
+        &["readonly"],
+        NONE,
+        Shared,
+        "Returns all key names that match a pattern.",
+        "1.0.0",
+        keys::<K>,
+    ));
+    t.add(generic(
+        "scan",
+        -2,
+        &["readonly"],
+        NONE,
+        Shared,
+        "Iterates over the key names in the database.",
+        "2.8.0",
+        scan::<K>,
+    ));
+    t.add(generic(
+        "rename",
+        3,
+        &["write"],
+        (1, 2, 1),
+        Exclusive,
+        "Renames a key and overwrites the destination.",
+        "1.0.0",
+        rename::<K>,
+    ));
+    t.add(generic(
+        "renamenx",
+        3,
+        W_FAST,
+        (1, 2, 1),
+        Exclusive,
+        "Renames a key only when the target key name doesn't exist.",
+        "1.0.0",
+        renamenx::<K>,
+    ));
+    t.add(generic(
+        "expire",
+        -3,
+        W_FAST,
+        ONE,
+        Shared,
+        "Sets the expiration time of a key in seconds.",
+        "1.0.0",
+        expire::<K>,
+    ));
+    t.add(generic(
+        "pexpire",
+        -3,
+        W_FAST,
+        ONE,
+        Shared,
+        "Sets the expiration time of a key in milliseconds.",
+        "2.6.0",
+        pexpire::<K>,
+    ));
+    t.add(generic(
+        "expireat",
+        -3,
+        W_FAST,
+        ONE,
+        Shared,
+        "Sets the expiration time of a key to a Unix timestamp.",
+        "1.2.0",
+        expireat::<K>,
+    ));
+    t.add(generic(
+        "pexpireat",
+        -3,
+        W_FAST,
+        ONE,
+        Shared,
+        "Sets the expiration time of a key to a Unix milliseconds timestamp.",
+        "2.6.0",
+        pexpireat::<K>,
+    ));
+    t.add(generic(
+        "ttl",
+        2,
+        R_FAST,
+        ONE,
+        Shared,
+        "Returns the expiration time in seconds of a key.",
+        "1.0.0",
+        ttl::<K>,
+    ));
+    t.add(generic(
+        "pttl",
+        2,
+        R_FAST,
+        ONE,
+        Shared,
+        "Returns the expiration time in milliseconds of a key.",
+        "2.6.0",
+        pttl::<K>,
+    ));
+    t.add(generic(
+        "expiretime",
+        2,
+        R_FAST,
+        ONE,
+        Shared,
+        "Returns the expiration time of a key as a Unix timestamp.",
+        "7.0.0",
+        expiretime::<K>,
+    ));
+    t.add(generic(
+        "pexpiretime",
+        2,
+        R_FAST,
+        ONE,
+        Shared,
+        "Returns the expiration time of a key as a Unix milliseconds timestamp.",
+        "7.0.0",
+        pexpiretime::<K>,
+    ));
     t.add(generic("persist", 2, W_FAST, ONE, Shared, "Removes the expiration time of a key.", "2.2.0", persist::<K>));
-    t.add(generic("randomkey", 1, &["readonly"], NONE, Shared, "Returns a random key name from the database.", "1.0.0", randomkey::<K>));
+    t.add(generic(
+        "randomkey",
+        1,
+        &["readonly"],
+        NONE,
+        Shared,
+        "Returns a random key name from the database.",
+        "1.0.0",
+        randomkey::<K>,
+    ));
     t.add(CommandSpec {
         subcommands: OBJECT_SUBCOMMANDS,
-        ..generic("object", -2, &[], NONE, Shared, "A container for object introspection commands.", "2.2.3", object::<K>)
+        ..generic(
+            "object",
+            -2,
+            &[],
+            NONE,
+            Shared,
+            "A container for object introspection commands.",
+            "2.2.3",
+            object::<K>,
+        )
     });
 }
 
@@ -170,11 +323,36 @@ pub(crate) fn parse_cursor(arg: &[u8]) -> Option<u64> {
 }
 
 const OBJECT_SUBCOMMANDS: &[super::Subcommand] = &[
-    super::Subcommand { name: "object|encoding", arity: 3, flags: &["readonly"], summary: "Returns the internal encoding of a Redis object." },
-    super::Subcommand { name: "object|freq", arity: 3, flags: &["readonly"], summary: "Returns the logarithmic access frequency counter of a Redis object." },
-    super::Subcommand { name: "object|help", arity: 2, flags: &["loading", "stale"], summary: "Returns helpful text about the different subcommands." },
-    super::Subcommand { name: "object|idletime", arity: 3, flags: &["readonly"], summary: "Returns the time since the last access to a Redis object." },
-    super::Subcommand { name: "object|refcount", arity: 3, flags: &["readonly"], summary: "Returns the reference count of a value of a key." },
+    super::Subcommand {
+        name: "object|encoding",
+        arity: 3,
+        flags: &["readonly"],
+        summary: "Returns the internal encoding of a Redis object.",
+    },
+    super::Subcommand {
+        name: "object|freq",
+        arity: 3,
+        flags: &["readonly"],
+        summary: "Returns the logarithmic access frequency counter of a Redis object.",
+    },
+    super::Subcommand {
+        name: "object|help",
+        arity: 2,
+        flags: &["loading", "stale"],
+        summary: "Returns helpful text about the different subcommands.",
+    },
+    super::Subcommand {
+        name: "object|idletime",
+        arity: 3,
+        flags: &["readonly"],
+        summary: "Returns the time since the last access to a Redis object.",
+    },
+    super::Subcommand {
+        name: "object|refcount",
+        arity: 3,
+        flags: &["readonly"],
+        summary: "Returns the reference count of a value of a key.",
+    },
 ];
 
 /// # Format
@@ -350,7 +528,13 @@ impl ExpireCondition {
 /// ones) is the new deadline in Unix ms. `:1` if it was set, `:0` if the
 /// key is missing or the condition refused. A deadline not in the future
 /// deletes the key (and still replies `:1`), as Redis does.
-fn expire_generic<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes], name: &str, unit: i64, base: UnixMillis) -> CmdResult {
+fn expire_generic<K: Keyspace>(
+    ctx: &mut Ctx<'_, K>,
+    args: &[Bytes],
+    name: &str,
+    unit: i64,
+    base: UnixMillis,
+) -> CmdResult {
     let cond = ExpireCondition::parse(&args[3..])?;
     let time = parse_int(&args[2])?;
     let invalid = || Reply::error_owned(format!("ERR invalid expire time in '{name}' command"));

@@ -36,7 +36,10 @@
 //! [`Db::update`]: crate::keyspace::Db::update
 //! [`Db::get`]: crate::keyspace::Db::get
 
-use super::{err, is, parse_int, parse_timeout, reply_value, wrong_arity, Access, CmdResult, CommandSpec, CommandTable, Ctx, Handler};
+use super::{
+    err, is, parse_int, parse_timeout, reply_value, wrong_arity, Access, CmdResult, CommandSpec, CommandTable, Ctx,
+    Handler,
+};
 use crate::keyspace::types::list::{End, List};
 use crate::keyspace::{Entry, Keyspace, Str, Value};
 use crate::resp::Reply;
@@ -68,19 +71,91 @@ pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
     const W_DENYOOM_BLOCKING: &[&str] = &["write", "denyoom", "noscript", "blocking"];
     let exclusive = |spec: CommandSpec<K>| CommandSpec { access: Access::Exclusive, ..spec };
 
-    t.add(list("lpush", -3, W_DENYOOM_FAST, ONE, "Prepends one or more elements to a list. Creates the key if it doesn't exist.", "1.0.0", lpush::<K>));
-    t.add(list("rpush", -3, W_DENYOOM_FAST, ONE, "Appends one or more elements to a list. Creates the key if it doesn't exist.", "1.0.0", rpush::<K>));
-    t.add(list("lpushx", -3, W_DENYOOM_FAST, ONE, "Prepends one or more elements to a list only when the list exists.", "2.2.0", lpushx::<K>));
-    t.add(list("rpushx", -3, W_DENYOOM_FAST, ONE, "Appends an element to a list only when the list exists.", "2.2.0", rpushx::<K>));
-    t.add(list("lpop", -2, W_FAST, ONE, "Returns the first elements in a list after removing it. Deletes the list if the last element was popped.", "1.0.0", lpop::<K>));
-    t.add(list("rpop", -2, W_FAST, ONE, "Returns and removes the last elements of the list. Deletes the list if the last element was popped.", "1.0.0", rpop::<K>));
+    t.add(list(
+        "lpush",
+        -3,
+        W_DENYOOM_FAST,
+        ONE,
+        "Prepends one or more elements to a list. Creates the key if it doesn't exist.",
+        "1.0.0",
+        lpush::<K>,
+    ));
+    t.add(list(
+        "rpush",
+        -3,
+        W_DENYOOM_FAST,
+        ONE,
+        "Appends one or more elements to a list. Creates the key if it doesn't exist.",
+        "1.0.0",
+        rpush::<K>,
+    ));
+    t.add(list(
+        "lpushx",
+        -3,
+        W_DENYOOM_FAST,
+        ONE,
+        "Prepends one or more elements to a list only when the list exists.",
+        "2.2.0",
+        lpushx::<K>,
+    ));
+    t.add(list(
+        "rpushx",
+        -3,
+        W_DENYOOM_FAST,
+        ONE,
+        "Appends an element to a list only when the list exists.",
+        "2.2.0",
+        rpushx::<K>,
+    ));
+    t.add(list(
+        "lpop",
+        -2,
+        W_FAST,
+        ONE,
+        "Returns the first elements in a list after removing it. Deletes the list if the last element was popped.",
+        "1.0.0",
+        lpop::<K>,
+    ));
+    t.add(list(
+        "rpop",
+        -2,
+        W_FAST,
+        ONE,
+        "Returns and removes the last elements of the list. Deletes the list if the last element was popped.",
+        "1.0.0",
+        rpop::<K>,
+    ));
     t.add(list("llen", 2, RO_FAST, ONE, "Returns the length of a list.", "1.0.0", llen::<K>));
     t.add(list("lrange", 4, RO, ONE, "Returns a range of elements from a list.", "1.0.0", lrange::<K>));
     t.add(list("lindex", 3, RO, ONE, "Returns an element from a list by its index.", "1.0.0", lindex::<K>));
     t.add(list("lset", 4, W_DENYOOM, ONE, "Sets the value of an element in a list by its index.", "1.0.0", lset::<K>));
-    t.add(list("linsert", 5, W_DENYOOM, ONE, "Inserts an element before or after another element in a list.", "2.2.0", linsert::<K>));
-    t.add(list("lrem", 4, W, ONE, "Removes elements from a list. Deletes the list if the last element was removed.", "1.0.0", lrem::<K>));
-    t.add(list("ltrim", 4, W, ONE, "Removes elements from both ends a list. Deletes the list if all elements were trimmed.", "1.0.0", ltrim::<K>));
+    t.add(list(
+        "linsert",
+        5,
+        W_DENYOOM,
+        ONE,
+        "Inserts an element before or after another element in a list.",
+        "2.2.0",
+        linsert::<K>,
+    ));
+    t.add(list(
+        "lrem",
+        4,
+        W,
+        ONE,
+        "Removes elements from a list. Deletes the list if the last element was removed.",
+        "1.0.0",
+        lrem::<K>,
+    ));
+    t.add(list(
+        "ltrim",
+        4,
+        W,
+        ONE,
+        "Removes elements from both ends a list. Deletes the list if all elements were trimmed.",
+        "1.0.0",
+        ltrim::<K>,
+    ));
     t.add(list("lpos", -3, RO, ONE, "Returns the index of matching elements in a list.", "6.0.6", lpos::<K>));
     t.add(exclusive(list("lmove", 5, W_DENYOOM, TWO, "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.", "6.2.0", lmove::<K>)));
     t.add(exclusive(list("rpoplpush", 3, W_DENYOOM, TWO, "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.", "1.2.0", rpoplpush::<K>)));
@@ -132,10 +207,7 @@ fn parse_end(arg: &[u8]) -> Result<End, Reply> {
 /// Redis's `getPositiveLongFromObjectOrReply` with a message: a
 /// non-negative integer, or `msg` for anything else (non-numbers too).
 fn parse_non_negative(arg: &[u8], msg: &'static str) -> Result<usize, Reply> {
-    parse_int(arg)
-        .ok()
-        .and_then(|n| usize::try_from(n).ok())
-        .ok_or(Reply::error(msg))
+    parse_int(arg).ok().and_then(|n| usize::try_from(n).ok()).ok_or(Reply::error(msg))
 }
 
 /// Take one element from `end` of the list at `key`, deleting the key if

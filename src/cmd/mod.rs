@@ -95,7 +95,8 @@ impl<'a, K: Keyspace> Ctx<'a, K> {
         if self.in_exec {
             return Ok(on_timeout);
         }
-        self.block = Some(BlockRequest { keys: keys.to_vec(), timeout, on_timeout: on_timeout.clone(), retry_args: None });
+        self.block =
+            Some(BlockRequest { keys: keys.to_vec(), timeout, on_timeout: on_timeout.clone(), retry_args: None });
         Ok(on_timeout)
     }
 
@@ -219,7 +220,11 @@ impl<K: Keyspace> CommandTable<K> {
         assert!(spec.name.bytes().all(|b| !b.is_ascii_uppercase()), "{} not lower case", spec.name);
         // A command that writes keys must hold the gate, or multi-key
         // atomicity, WATCH and blocked clients' wake-ups lose their footing.
-        assert!(!(spec.flags.contains(&"write") && spec.access == Access::None), "{} writes without the gate", spec.name);
+        assert!(
+            !(spec.flags.contains(&"write") && spec.access == Access::None),
+            "{} writes without the gate",
+            spec.name
+        );
         let old = self.by_name.insert(spec.name.as_bytes(), spec);
         assert!(old.is_none(), "command registered twice");
     }

@@ -22,12 +22,42 @@ use crate::server::ClientState;
 use bytes::Bytes;
 
 const SUBCOMMANDS: &[Subcommand] = &[
-    Subcommand { name: "pubsub|channels", arity: -2, flags: &["pubsub", "loading", "stale"], summary: "Returns the active channels." },
-    Subcommand { name: "pubsub|help", arity: 2, flags: &["loading", "stale"], summary: "Returns helpful text about the different subcommands." },
-    Subcommand { name: "pubsub|numpat", arity: 2, flags: &["pubsub", "loading", "stale"], summary: "Returns a count of unique pattern subscriptions." },
-    Subcommand { name: "pubsub|numsub", arity: -2, flags: &["pubsub", "loading", "stale"], summary: "Returns a count of subscribers to channels." },
-    Subcommand { name: "pubsub|shardchannels", arity: -2, flags: &["pubsub", "loading", "stale"], summary: "Returns the active shard channels." },
-    Subcommand { name: "pubsub|shardnumsub", arity: -2, flags: &["pubsub", "loading", "stale"], summary: "Returns the count of subscribers of shard channels." },
+    Subcommand {
+        name: "pubsub|channels",
+        arity: -2,
+        flags: &["pubsub", "loading", "stale"],
+        summary: "Returns the active channels.",
+    },
+    Subcommand {
+        name: "pubsub|help",
+        arity: 2,
+        flags: &["loading", "stale"],
+        summary: "Returns helpful text about the different subcommands.",
+    },
+    Subcommand {
+        name: "pubsub|numpat",
+        arity: 2,
+        flags: &["pubsub", "loading", "stale"],
+        summary: "Returns a count of unique pattern subscriptions.",
+    },
+    Subcommand {
+        name: "pubsub|numsub",
+        arity: -2,
+        flags: &["pubsub", "loading", "stale"],
+        summary: "Returns a count of subscribers to channels.",
+    },
+    Subcommand {
+        name: "pubsub|shardchannels",
+        arity: -2,
+        flags: &["pubsub", "loading", "stale"],
+        summary: "Returns the active shard channels.",
+    },
+    Subcommand {
+        name: "pubsub|shardnumsub",
+        arity: -2,
+        flags: &["pubsub", "loading", "stale"],
+        summary: "Returns the count of subscribers of shard channels.",
+    },
 ];
 
 pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
@@ -47,15 +77,43 @@ pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
     const SEND: &[&str] = &["pubsub", "loading", "stale", "fast"];
     t.add(cmd("subscribe", -2, LISTEN, "Listens for messages published to channels.", subscribe::<K>));
     t.add(cmd("unsubscribe", -1, LISTEN, "Stops listening to messages posted to channels.", unsubscribe::<K>));
-    t.add(cmd("psubscribe", -2, LISTEN, "Listens for messages published to channels that match one or more patterns.", psubscribe::<K>));
-    t.add(cmd("punsubscribe", -1, LISTEN, "Stops listening to messages published to channels that match one or more patterns.", punsubscribe::<K>));
+    t.add(cmd(
+        "psubscribe",
+        -2,
+        LISTEN,
+        "Listens for messages published to channels that match one or more patterns.",
+        psubscribe::<K>,
+    ));
+    t.add(cmd(
+        "punsubscribe",
+        -1,
+        LISTEN,
+        "Stops listening to messages published to channels that match one or more patterns.",
+        punsubscribe::<K>,
+    ));
     t.add(cmd("publish", 3, SEND, "Posts a message to a channel.", publish::<K>));
     // Shard channels name their channels where keys would be (for cluster
     // routing), so COMMAND INFO shows key positions.
-    t.add(CommandSpec { keys: (1, -1, 1), since: "7.0.0", ..cmd("ssubscribe", -2, LISTEN, "Listens for messages published to shard channels.", ssubscribe::<K>) });
-    t.add(CommandSpec { keys: (1, -1, 1), since: "7.0.0", ..cmd("sunsubscribe", -1, LISTEN, "Stops listening to messages posted to shard channels.", sunsubscribe::<K>) });
-    t.add(CommandSpec { keys: (1, 1, 1), since: "7.0.0", ..cmd("spublish", 3, SEND, "Post a message to a shard channel", spublish::<K>) });
-    t.add(CommandSpec { since: "2.8.0", subcommands: SUBCOMMANDS, ..cmd("pubsub", -2, &[], "A container for Pub/Sub commands.", pubsub::<K>) });
+    t.add(CommandSpec {
+        keys: (1, -1, 1),
+        since: "7.0.0",
+        ..cmd("ssubscribe", -2, LISTEN, "Listens for messages published to shard channels.", ssubscribe::<K>)
+    });
+    t.add(CommandSpec {
+        keys: (1, -1, 1),
+        since: "7.0.0",
+        ..cmd("sunsubscribe", -1, LISTEN, "Stops listening to messages posted to shard channels.", sunsubscribe::<K>)
+    });
+    t.add(CommandSpec {
+        keys: (1, 1, 1),
+        since: "7.0.0",
+        ..cmd("spublish", 3, SEND, "Post a message to a shard channel", spublish::<K>)
+    });
+    t.add(CommandSpec {
+        since: "2.8.0",
+        subcommands: SUBCOMMANDS,
+        ..cmd("pubsub", -2, &[], "A container for Pub/Sub commands.", pubsub::<K>)
+    });
 }
 
 /// Whether a RESP2 client in the subscribed context may run a command, as
@@ -113,7 +171,11 @@ fn unsubscribe_all<K: Keyspace>(ctx: &mut Ctx<'_, K>, kind: Kind, names: &[Bytes
     let names = if names.is_empty() {
         all = ctx.client.pubsub.names(kind);
         if all.is_empty() {
-            return Ok(Reply::Sequence(vec![confirmation(kind.unsubscribe_word(), None, ctx.client.pubsub.count(kind))]));
+            return Ok(Reply::Sequence(vec![confirmation(
+                kind.unsubscribe_word(),
+                None,
+                ctx.client.pubsub.count(kind),
+            )]));
         }
         &all[..]
     } else {

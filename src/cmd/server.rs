@@ -23,12 +23,42 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub const REDIS_VERSION: &str = "7.2.4";
 
 const COMMAND_SUBCOMMANDS: &[Subcommand] = &[
-    Subcommand { name: "command|count", arity: 2, flags: &["loading", "stale"], summary: "Returns a count of commands." },
-    Subcommand { name: "command|docs", arity: -2, flags: &["loading", "stale"], summary: "Returns documentary information about one, multiple or all commands." },
-    Subcommand { name: "command|getkeys", arity: -4, flags: &["loading", "stale"], summary: "Extracts the key names from an arbitrary command." },
-    Subcommand { name: "command|help", arity: 2, flags: &["loading", "stale"], summary: "Returns helpful text about the different subcommands." },
-    Subcommand { name: "command|info", arity: -2, flags: &["loading", "stale"], summary: "Returns information about one, multiple or all commands." },
-    Subcommand { name: "command|list", arity: -2, flags: &["loading", "stale"], summary: "Returns a list of command names." },
+    Subcommand {
+        name: "command|count",
+        arity: 2,
+        flags: &["loading", "stale"],
+        summary: "Returns a count of commands.",
+    },
+    Subcommand {
+        name: "command|docs",
+        arity: -2,
+        flags: &["loading", "stale"],
+        summary: "Returns documentary information about one, multiple or all commands.",
+    },
+    Subcommand {
+        name: "command|getkeys",
+        arity: -4,
+        flags: &["loading", "stale"],
+        summary: "Extracts the key names from an arbitrary command.",
+    },
+    Subcommand {
+        name: "command|help",
+        arity: 2,
+        flags: &["loading", "stale"],
+        summary: "Returns helpful text about the different subcommands.",
+    },
+    Subcommand {
+        name: "command|info",
+        arity: -2,
+        flags: &["loading", "stale"],
+        summary: "Returns information about one, multiple or all commands.",
+    },
+    Subcommand {
+        name: "command|list",
+        arity: -2,
+        flags: &["loading", "stale"],
+        summary: "Returns a list of command names.",
+    },
 ];
 
 pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
@@ -45,9 +75,18 @@ pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
         handler,
     };
     t.add(server("dbsize", 1, &["readonly", "fast"], "Returns the number of keys in the database.", dbsize::<K>));
-    t.add(CommandSpec { access: Access::Exclusive, ..server("flushdb", -1, &["write"], "Removes all keys from the current database.", flushdb::<K>) });
-    t.add(CommandSpec { access: Access::Exclusive, ..server("flushall", -1, &["write"], "Removes all keys from all databases.", flushall::<K>) });
-    t.add(CommandSpec { since: "2.6.0", ..server("time", 1, &["loading", "stale", "fast"], "Returns the server time.", time::<K>) });
+    t.add(CommandSpec {
+        access: Access::Exclusive,
+        ..server("flushdb", -1, &["write"], "Removes all keys from the current database.", flushdb::<K>)
+    });
+    t.add(CommandSpec {
+        access: Access::Exclusive,
+        ..server("flushall", -1, &["write"], "Removes all keys from all databases.", flushall::<K>)
+    });
+    t.add(CommandSpec {
+        since: "2.6.0",
+        ..server("time", 1, &["loading", "stale", "fast"], "Returns the server time.", time::<K>)
+    });
     t.add(server("info", -1, &["loading", "stale"], "Returns information and statistics about the server.", info::<K>));
     t.add(CommandSpec {
         since: "2.8.13",
@@ -153,7 +192,10 @@ fn flushall<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
 /// `TIME`: `[unix seconds, microseconds]`, both as bulk strings.
 fn time<K: Keyspace>(_ctx: &mut Ctx<'_, K>, _args: &[Bytes]) -> CmdResult {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    Ok(Reply::Array(vec![Reply::bulk_str(&now.as_secs().to_string()), Reply::bulk_str(&now.subsec_micros().to_string())]))
+    Ok(Reply::Array(vec![
+        Reply::bulk_str(&now.as_secs().to_string()),
+        Reply::bulk_str(&now.subsec_micros().to_string()),
+    ]))
 }
 
 // ---------------------------------------------------------------------------
@@ -214,8 +256,13 @@ fn os_name() -> String {
         "macos" => "Darwin".to_string(),
         other => other.to_string(),
     };
-    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").map(|r| r.trim().to_string()).unwrap_or_default();
-    [system, release, std::env::consts::ARCH.to_string()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")
+    let release =
+        std::fs::read_to_string("/proc/sys/kernel/osrelease").map(|r| r.trim().to_string()).unwrap_or_default();
+    [system, release, std::env::consts::ARCH.to_string()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn info_server<K: Keyspace>(s: &Shared<K>, out: &mut String) {
@@ -265,7 +312,11 @@ fn info_clients<K: Keyspace>(s: &Shared<K>, out: &mut String) {
 }
 
 fn info_persistence<K: Keyspace>(s: &Shared<K>, out: &mut String) {
-    let started = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs().saturating_sub(s.started.elapsed().as_secs());
+    let started = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
+        .saturating_sub(s.started.elapsed().as_secs());
     out.push_str("# Persistence\r\n");
     field(out, "loading", 0);
     field(out, "async_loading", 0);
@@ -350,11 +401,16 @@ fn command<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
             if args.len() == 2 {
                 return Ok(Reply::Array(sorted(table).into_iter().map(command_info).collect()));
             }
-            Ok(Reply::Array(args[2..].iter().map(|name| lookup(table, name).map_or(Reply::Null, |c| c.info())).collect()))
+            Ok(Reply::Array(
+                args[2..].iter().map(|name| lookup(table, name).map_or(Reply::Null, |c| c.info())).collect(),
+            ))
         }
         "command|docs" => {
-            let found: Vec<Described<'_, K>> =
-                if args.len() == 2 { sorted(table).into_iter().map(Described::Command).collect() } else { args[2..].iter().filter_map(|n| lookup(table, n)).collect() };
+            let found: Vec<Described<'_, K>> = if args.len() == 2 {
+                sorted(table).into_iter().map(Described::Command).collect()
+            } else {
+                args[2..].iter().filter_map(|n| lookup(table, n)).collect()
+            };
             Ok(Reply::Map(found.into_iter().map(|c| (Reply::bulk_str(c.name()), c.docs())).collect()))
         }
         "command|list" => command_list(table, args),
@@ -489,12 +545,22 @@ fn key_specs<K>(c: &CommandSpec<K>) -> Reply {
     let lastkey = if last < 0 { last } else { last - first };
     Reply::Set(vec![map(vec![
         ("flags", status_set(flags)),
-        ("begin_search", map(vec![("type", Reply::bulk_str("index")), ("spec", map(vec![("index", Reply::Integer(first as i64))]))])),
+        (
+            "begin_search",
+            map(vec![("type", Reply::bulk_str("index")), ("spec", map(vec![("index", Reply::Integer(first as i64))]))]),
+        ),
         (
             "find_keys",
             map(vec![
                 ("type", Reply::bulk_str("range")),
-                ("spec", map(vec![("lastkey", Reply::Integer(lastkey as i64)), ("keystep", Reply::Integer(step as i64)), ("limit", Reply::Integer(0))])),
+                (
+                    "spec",
+                    map(vec![
+                        ("lastkey", Reply::Integer(lastkey as i64)),
+                        ("keystep", Reply::Integer(step as i64)),
+                        ("limit", Reply::Integer(0)),
+                    ]),
+                ),
             ]),
         ),
     ])])
@@ -515,7 +581,11 @@ fn command_info<K>(c: &CommandSpec<K>) -> Reply {
         key_specs(c),
         // Redis writes an empty subcommand list as a set (`~0` in RESP3),
         // a non-empty one as an array.
-        if c.subcommands.is_empty() { Reply::Set(vec![]) } else { Reply::Array(c.subcommands.iter().map(|s| subcommand_info(c, s)).collect()) },
+        if c.subcommands.is_empty() {
+            Reply::Set(vec![])
+        } else {
+            Reply::Array(c.subcommands.iter().map(|s| subcommand_info(c, s)).collect())
+        },
     ])
 }
 
@@ -550,7 +620,10 @@ fn command_docs<K>(c: &CommandSpec<K>) -> Reply {
 }
 
 fn subcommand_docs<K>(parent: &CommandSpec<K>, s: &Subcommand) -> Reply {
-    Reply::Map(vec![(Reply::bulk_str("summary"), Reply::bulk_str(s.summary)), (Reply::bulk_str("group"), Reply::bulk_str(parent.group))])
+    Reply::Map(vec![
+        (Reply::bulk_str("summary"), Reply::bulk_str(s.summary)),
+        (Reply::bulk_str("group"), Reply::bulk_str(parent.group)),
+    ])
 }
 
 /// `COMMAND LIST`: every command name, each container followed by its
@@ -611,6 +684,8 @@ fn command_getkeys<K: Keyspace>(table: &CommandTable<K>, cmd: &[Bytes]) -> CmdRe
         return Err(Reply::error("ERR The command has no key arguments"));
     }
     let last = if last < 0 { cmd.len() as i64 + last as i64 } else { last as i64 };
-    let keys = (first as i64..=last.min(cmd.len() as i64 - 1)).step_by(step.max(1) as usize).map(|i| Reply::Bulk(cmd[i as usize].clone()));
+    let keys = (first as i64..=last.min(cmd.len() as i64 - 1))
+        .step_by(step.max(1) as usize)
+        .map(|i| Reply::Bulk(cmd[i as usize].clone()));
     Ok(Reply::Array(keys.collect()))
 }

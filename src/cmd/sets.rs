@@ -55,11 +55,32 @@ pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
     const W_DENYOOM_FAST: &[&str] = &["write", "denyoom", "fast"];
     const ALL_KEYS: (i32, i32, i32) = (1, -1, 1);
 
-    t.add(set("sadd", -3, W_DENYOOM_FAST, "Adds one or more members to a set. Creates the key if it doesn't exist.", "1.0.0", sadd::<K>));
-    t.add(set("srem", -3, W_FAST, "Removes one or more members from a set. Deletes the set if the last member was removed.", "1.0.0", srem::<K>));
+    t.add(set(
+        "sadd",
+        -3,
+        W_DENYOOM_FAST,
+        "Adds one or more members to a set. Creates the key if it doesn't exist.",
+        "1.0.0",
+        sadd::<K>,
+    ));
+    t.add(set(
+        "srem",
+        -3,
+        W_FAST,
+        "Removes one or more members from a set. Deletes the set if the last member was removed.",
+        "1.0.0",
+        srem::<K>,
+    ));
     t.add(set("smembers", 2, RO, "Returns all members of a set.", "1.0.0", smembers::<K>));
     t.add(set("sismember", 3, RO_FAST, "Determines whether a member belongs to a set.", "1.0.0", sismember::<K>));
-    t.add(set("smismember", -3, RO_FAST, "Determines whether multiple members belong to a set.", "6.2.0", smismember::<K>));
+    t.add(set(
+        "smismember",
+        -3,
+        RO_FAST,
+        "Determines whether multiple members belong to a set.",
+        "6.2.0",
+        smismember::<K>,
+    ));
     t.add(set("scard", 2, RO_FAST, "Returns the number of members in a set.", "1.0.0", scard::<K>));
     t.add(set("spop", -2, W_FAST, "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.", "1.0.0", spop::<K>));
     t.add(set("srandmember", -2, RO, "Get one or multiple random members from a set", "1.0.0", srandmember::<K>));
@@ -82,7 +103,14 @@ pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
     t.add(CommandSpec {
         keys: ALL_KEYS,
         access: Access::Exclusive,
-        ..set("sinterstore", -3, W_DENYOOM, "Stores the intersect of multiple sets in a key.", "1.0.0", sinterstore::<K>)
+        ..set(
+            "sinterstore",
+            -3,
+            W_DENYOOM,
+            "Stores the intersect of multiple sets in a key.",
+            "1.0.0",
+            sinterstore::<K>,
+        )
     });
     t.add(CommandSpec {
         keys: ALL_KEYS,
@@ -98,7 +126,14 @@ pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
         // The keys follow a count: Redis reports no fixed key positions.
         keys: (0, 0, 0),
         access: Access::Exclusive,
-        ..set("sintercard", -3, &["readonly", "movablekeys"], "Returns the number of members of the intersect of multiple sets.", "7.0.0", sintercard::<K>)
+        ..set(
+            "sintercard",
+            -3,
+            &["readonly", "movablekeys"],
+            "Returns the number of members of the intersect of multiple sets.",
+            "7.0.0",
+            sintercard::<K>,
+        )
     });
     t.add(CommandSpec {
         keys: (1, 2, 1),
@@ -152,9 +187,12 @@ fn copy_members<K: Keyspace>(db: &Db<K>, key: &[u8], now: UnixMillis) -> Result<
 /// `SADD key member [member ...]`: the number of members added.
 fn sadd<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     ctx.db().update(&args[1], ctx.now, |slot| {
-        with_set(slot, true, || Reply::Integer(0), |s| {
-            Ok(Reply::Integer(args[2..].iter().filter(|m| s.insert(m)).count() as i64))
-        })
+        with_set(
+            slot,
+            true,
+            || Reply::Integer(0),
+            |s| Ok(Reply::Integer(args[2..].iter().filter(|m| s.insert(m)).count() as i64)),
+        )
     })
 }
 
@@ -163,18 +201,20 @@ fn sadd<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
 /// goes with the last member.
 fn srem<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     ctx.db().update(&args[1], ctx.now, |slot| {
-        with_set(slot, false, || Reply::Integer(0), |s| {
-            Ok(Reply::Integer(args[2..].iter().filter(|m| s.remove(m)).count() as i64))
-        })
+        with_set(
+            slot,
+            false,
+            || Reply::Integer(0),
+            |s| Ok(Reply::Integer(args[2..].iter().filter(|m| s.remove(m)).count() as i64)),
+        )
     })
 }
 
 /// # Format
 /// `SMEMBERS key`: every member (a RESP3 set), empty for a missing key.
 fn smembers<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
-    ctx.db().get(&args[1], ctx.now, |e| {
-        Ok(set_of(e)?.map_or(Reply::Set(Vec::new()), |s| members_reply(s.members.keys())))
-    })
+    ctx.db()
+        .get(&args[1], ctx.now, |e| Ok(set_of(e)?.map_or(Reply::Set(Vec::new()), |s| members_reply(s.members.keys()))))
 }
 
 /// # Format
@@ -413,10 +453,8 @@ fn sdiffstore<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
 /// `SINTERCARD numkeys key [key ...] [LIMIT limit]`: the size of the
 /// intersection, counting no further than `limit` (0: no limit).
 fn sintercard<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
-    let numkeys = parse_int(&args[1])
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or(Reply::error("ERR numkeys should be greater than 0"))?;
+    let numkeys =
+        parse_int(&args[1]).ok().filter(|n| *n > 0).ok_or(Reply::error("ERR numkeys should be greater than 0"))?;
     if numkeys as u64 > (args.len() - 2) as u64 {
         return Err(Reply::error("ERR Number of keys can't be greater than number of args"));
     }

@@ -42,7 +42,9 @@
 //! [`Db::get`]: crate::keyspace::Db::get
 //! [`BlockRequest::retry_args`]: super::BlockRequest::retry_args
 
-use super::{err, is, owned, parse_int, reply_value, wrong_arity, Access, CmdResult, CommandSpec, CommandTable, Ctx, Handler};
+use super::{
+    err, is, owned, parse_int, reply_value, wrong_arity, Access, CmdResult, CommandSpec, CommandTable, Ctx, Handler,
+};
 use crate::keyspace::types::stream::{AppendError, Fields, StreamId, Trim};
 use crate::keyspace::types::Stream;
 use crate::keyspace::{Entry, Keyspace, Str, Value};
@@ -71,11 +73,35 @@ pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
         subcommands: &[],
         handler,
     };
-    t.add(stream("xadd", -5, &["write", "denyoom", "fast"], "Appends a new message to a stream. Creates the key if it doesn't exist.", xadd::<K>));
+    t.add(stream(
+        "xadd",
+        -5,
+        &["write", "denyoom", "fast"],
+        "Appends a new message to a stream. Creates the key if it doesn't exist.",
+        xadd::<K>,
+    ));
     t.add(stream("xlen", 2, &["readonly", "fast"], "Return the number of messages in a stream.", xlen::<K>));
-    t.add(stream("xrange", -4, &["readonly"], "Returns the messages from a stream within a range of IDs.", xrange::<K>));
-    t.add(stream("xrevrange", -4, &["readonly"], "Returns the messages from a stream within a range of IDs in reverse order.", xrevrange::<K>));
-    t.add(stream("xdel", -3, &["write", "fast"], "Returns the number of messages after removing them from a stream.", xdel::<K>));
+    t.add(stream(
+        "xrange",
+        -4,
+        &["readonly"],
+        "Returns the messages from a stream within a range of IDs.",
+        xrange::<K>,
+    ));
+    t.add(stream(
+        "xrevrange",
+        -4,
+        &["readonly"],
+        "Returns the messages from a stream within a range of IDs in reverse order.",
+        xrevrange::<K>,
+    ));
+    t.add(stream(
+        "xdel",
+        -3,
+        &["write", "fast"],
+        "Returns the number of messages after removing them from a stream.",
+        xdel::<K>,
+    ));
     t.add(stream("xtrim", -4, &["write"], "Deletes messages from the beginning of a stream.", xtrim::<K>));
     t.add(CommandSpec {
         // The keys follow STREAMS, wherever it is.
@@ -311,7 +337,8 @@ fn xadd<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     if let NewId::Exact(StreamId::MIN) = opts.id {
         return Err(Reply::error("ERR The ID specified in XADD must be greater than 0-0"));
     }
-    let fields: Fields = args[fields_at..].chunks_exact(2).map(|p| (Str::from_slice(&p[0]), Str::from_slice(&p[1]))).collect();
+    let fields: Fields =
+        args[fields_at..].chunks_exact(2).map(|p| (Str::from_slice(&p[0]), Str::from_slice(&p[1]))).collect();
     let now = ctx.now;
     let added = ctx.db().update(&args[1], now, |slot| -> Result<Option<StreamId>, Reply> {
         let mut fresh = None;
@@ -330,8 +357,12 @@ fn xadd<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
         };
         let appended = id.and_then(|id| stream.append(id, fields).map(|()| id));
         let id = appended.map_err(|e| match e {
-            AppendError::NotGreater => Reply::error("ERR The ID specified in XADD is equal or smaller than the target stream top item"),
-            AppendError::Exhausted => Reply::error("ERR The stream has exhausted the last possible ID, unable to add more items"),
+            AppendError::NotGreater => {
+                Reply::error("ERR The ID specified in XADD is equal or smaller than the target stream top item")
+            }
+            AppendError::Exhausted => {
+                Reply::error("ERR The stream has exhausted the last possible ID, unable to add more items")
+            }
         })?;
         if let Some(how) = opts.trim {
             stream.trim(how, opts.limit);
@@ -481,9 +512,13 @@ fn xread<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
             }
             break;
         } else if is(opt, "group") && more >= 2 {
-            return Err(Reply::error("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead."));
+            return Err(Reply::error(
+                "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.",
+            ));
         } else if is(opt, "noack") {
-            return Err(Reply::error("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead."));
+            return Err(Reply::error(
+                "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.",
+            ));
         } else {
             return Err(Reply::error(err::SYNTAX));
         }
@@ -503,11 +538,9 @@ fn xread<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
         let last = ctx.db().get(key, ctx.now, |e| e.map(stream_of).transpose().map(|s| s.map(|s| s.last_id)))?;
         from.push(match &id[..] {
             b"$" => ReadFrom { after: last.unwrap_or(StreamId::MIN), dollar: true },
-            b">" => {
-                return Err(Reply::error(
-                    "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.",
-                ))
-            }
+            b">" => return Err(Reply::error(
+                "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.",
+            )),
             _ => ReadFrom { after: parse_strict_id(id)?, dollar: false },
         });
     }

@@ -62,34 +62,178 @@ pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
     const W_FAST: &[&str] = &["write", "fast"];
 
     t.add(string("get", 2, RO_FAST, ONE, "Returns the string value of a key.", "1.0.0", get::<K>));
-    t.add(string("set", -3, W_DENYOOM, ONE, "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", "1.0.0", set::<K>));
-    t.add(string("setnx", 3, W_DENYOOM_FAST, ONE, "Set the string value of a key only when the key doesn't exist.", "1.0.0", setnx::<K>));
-    t.add(string("setex", 4, W_DENYOOM, ONE, "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.", "2.0.0", setex::<K>));
-    t.add(string("psetex", 4, W_DENYOOM, ONE, "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.", "2.6.0", psetex::<K>));
-    t.add(string("getset", 3, W_DENYOOM_FAST, ONE, "Returns the previous string value of a key after setting it to a new value.", "1.0.0", getset::<K>));
-    t.add(string("getdel", 2, W_FAST, ONE, "Returns the string value of a key after deleting the key.", "6.2.0", getdel::<K>));
-    t.add(string("getex", -2, W_FAST, ONE, "Returns the string value of a key after setting its expiration time.", "6.2.0", getex::<K>));
+    t.add(string(
+        "set",
+        -3,
+        W_DENYOOM,
+        ONE,
+        "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
+        "1.0.0",
+        set::<K>,
+    ));
+    t.add(string(
+        "setnx",
+        3,
+        W_DENYOOM_FAST,
+        ONE,
+        "Set the string value of a key only when the key doesn't exist.",
+        "1.0.0",
+        setnx::<K>,
+    ));
+    t.add(string(
+        "setex",
+        4,
+        W_DENYOOM,
+        ONE,
+        "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.",
+        "2.0.0",
+        setex::<K>,
+    ));
+    t.add(string(
+        "psetex",
+        4,
+        W_DENYOOM,
+        ONE,
+        "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.",
+        "2.6.0",
+        psetex::<K>,
+    ));
+    t.add(string(
+        "getset",
+        3,
+        W_DENYOOM_FAST,
+        ONE,
+        "Returns the previous string value of a key after setting it to a new value.",
+        "1.0.0",
+        getset::<K>,
+    ));
+    t.add(string(
+        "getdel",
+        2,
+        W_FAST,
+        ONE,
+        "Returns the string value of a key after deleting the key.",
+        "6.2.0",
+        getdel::<K>,
+    ));
+    t.add(string(
+        "getex",
+        -2,
+        W_FAST,
+        ONE,
+        "Returns the string value of a key after setting its expiration time.",
+        "6.2.0",
+        getex::<K>,
+    ));
     t.add(CommandSpec {
         access: Access::ExclusiveIfManyKeys,
-        ..string("mget", -2, RO_FAST, (1, -1, 1), "Atomically returns the string values of one or more keys.", "1.0.0", mget::<K>)
+        ..string(
+            "mget",
+            -2,
+            RO_FAST,
+            (1, -1, 1),
+            "Atomically returns the string values of one or more keys.",
+            "1.0.0",
+            mget::<K>,
+        )
     });
     t.add(CommandSpec {
         access: Access::Exclusive,
-        ..string("mset", -3, W_DENYOOM, (1, -1, 2), "Atomically creates or modifies the string values of one or more keys.", "1.0.1", mset::<K>)
+        ..string(
+            "mset",
+            -3,
+            W_DENYOOM,
+            (1, -1, 2),
+            "Atomically creates or modifies the string values of one or more keys.",
+            "1.0.1",
+            mset::<K>,
+        )
     });
     t.add(CommandSpec {
         access: Access::Exclusive,
-        ..string("msetnx", -3, W_DENYOOM, (1, -1, 2), "Atomically modifies the string values of one or more keys only when all keys don't exist.", "1.0.1", msetnx::<K>)
+        ..string(
+            "msetnx",
+            -3,
+            W_DENYOOM,
+            (1, -1, 2),
+            "Atomically modifies the string values of one or more keys only when all keys don't exist.",
+            "1.0.1",
+            msetnx::<K>,
+        )
     });
-    t.add(string("incr", 2, W_DENYOOM_FAST, ONE, "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "1.0.0", incr::<K>));
-    t.add(string("decr", 2, W_DENYOOM_FAST, ONE, "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "1.0.0", decr::<K>));
-    t.add(string("incrby", 3, W_DENYOOM_FAST, ONE, "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "1.0.0", incrby::<K>));
-    t.add(string("decrby", 3, W_DENYOOM_FAST, ONE, "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", "1.0.0", decrby::<K>));
-    t.add(string("incrbyfloat", 3, W_DENYOOM_FAST, ONE, "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "2.6.0", incrbyfloat::<K>));
-    t.add(string("append", 3, W_DENYOOM_FAST, ONE, "Appends a string to the value of a key. Creates the key if it doesn't exist.", "2.0.0", append::<K>));
+    t.add(string(
+        "incr",
+        2,
+        W_DENYOOM_FAST,
+        ONE,
+        "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+        "1.0.0",
+        incr::<K>,
+    ));
+    t.add(string(
+        "decr",
+        2,
+        W_DENYOOM_FAST,
+        ONE,
+        "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+        "1.0.0",
+        decr::<K>,
+    ));
+    t.add(string(
+        "incrby",
+        3,
+        W_DENYOOM_FAST,
+        ONE,
+        "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+        "1.0.0",
+        incrby::<K>,
+    ));
+    t.add(string(
+        "decrby",
+        3,
+        W_DENYOOM_FAST,
+        ONE,
+        "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.",
+        "1.0.0",
+        decrby::<K>,
+    ));
+    t.add(string(
+        "incrbyfloat",
+        3,
+        W_DENYOOM_FAST,
+        ONE,
+        "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+        "2.6.0",
+        incrbyfloat::<K>,
+    ));
+    t.add(string(
+        "append",
+        3,
+        W_DENYOOM_FAST,
+        ONE,
+        "Appends a string to the value of a key. Creates the key if it doesn't exist.",
+        "2.0.0",
+        append::<K>,
+    ));
     t.add(string("strlen", 2, RO_FAST, ONE, "Returns the length of a string value.", "2.2.0", strlen::<K>));
-    t.add(string("getrange", 4, &["readonly"], ONE, "Returns a substring of the string stored at a key.", "2.4.0", getrange::<K>));
-    t.add(string("setrange", 4, W_DENYOOM, ONE, "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", "2.2.0", setrange::<K>));
+    t.add(string(
+        "getrange",
+        4,
+        &["readonly"],
+        ONE,
+        "Returns a substring of the string stored at a key.",
+        "2.4.0",
+        getrange::<K>,
+    ));
+    t.add(string(
+        "setrange",
+        4,
+        W_DENYOOM,
+        ONE,
+        "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.",
+        "2.2.0",
+        setrange::<K>,
+    ));
 }
 
 // ---------------------------------------------------------------------------
@@ -303,7 +447,16 @@ fn set<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
 /// # Format
 /// `SETNX key value`: `:1` if set, `:0` if the key existed.
 fn setnx<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
-    set_generic(ctx, &args[1], Str::from_slice(&args[2]), Condition::IfAbsent, Ttl::Clear, false, Reply::Integer(1), Reply::Integer(0))
+    set_generic(
+        ctx,
+        &args[1],
+        Str::from_slice(&args[2]),
+        Condition::IfAbsent,
+        Ttl::Clear,
+        false,
+        Reply::Integer(1),
+        Reply::Integer(0),
+    )
 }
 
 /// # Format

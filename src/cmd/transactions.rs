@@ -38,11 +38,49 @@ pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
         subcommands: &[],
         handler,
     };
-    t.add(tx("multi", 1, &["noscript", "loading", "stale", "fast", "allow_busy"], "Starts a transaction.", "1.2.0", multi::<K>));
-    t.add(tx("exec", 1, &["noscript", "loading", "stale", "skip_slowlog"], "Executes all commands in a transaction.", "1.2.0", exec::<K>));
-    t.add(tx("discard", 1, &["noscript", "loading", "stale", "fast", "allow_busy"], "Discards a transaction.", "2.0.0", discard::<K>));
-    t.add(CommandSpec { keys: (1, -1, 1), ..tx("watch", -2, &["noscript", "loading", "stale", "fast", "allow_busy"], "Monitors changes to keys to determine the execution of a transaction.", "2.2.0", watch::<K>) });
-    t.add(tx("unwatch", 1, &["noscript", "loading", "stale", "fast", "allow_busy"], "Forgets about watched keys of a transaction.", "2.2.0", unwatch::<K>));
+    t.add(tx(
+        "multi",
+        1,
+        &["noscript", "loading", "stale", "fast", "allow_busy"],
+        "Starts a transaction.",
+        "1.2.0",
+        multi::<K>,
+    ));
+    t.add(tx(
+        "exec",
+        1,
+        &["noscript", "loading", "stale", "skip_slowlog"],
+        "Executes all commands in a transaction.",
+        "1.2.0",
+        exec::<K>,
+    ));
+    t.add(tx(
+        "discard",
+        1,
+        &["noscript", "loading", "stale", "fast", "allow_busy"],
+        "Discards a transaction.",
+        "2.0.0",
+        discard::<K>,
+    ));
+    t.add(CommandSpec {
+        keys: (1, -1, 1),
+        ..tx(
+            "watch",
+            -2,
+            &["noscript", "loading", "stale", "fast", "allow_busy"],
+            "Monitors changes to keys to determine the execution of a transaction.",
+            "2.2.0",
+            watch::<K>,
+        )
+    });
+    t.add(tx(
+        "unwatch",
+        1,
+        &["noscript", "loading", "stale", "fast", "allow_busy"],
+        "Forgets about watched keys of a transaction.",
+        "2.2.0",
+        unwatch::<K>,
+    ));
 }
 
 /// Commands that run at once even inside MULTI, as in Redis's

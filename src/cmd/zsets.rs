@@ -27,7 +27,9 @@
 //! connection to wait ([`Ctx::block_on`]); ZADD, ZINCRBY and ZRANGESTORE
 //! signal the keys they add members to ([`Ctx::signal_ready`]).
 
-use super::{err, is, parse_int, parse_timeout, reply_value, wrong_arity, Access, CmdResult, CommandSpec, CommandTable, Ctx};
+use super::{
+    err, is, parse_int, parse_timeout, reply_value, wrong_arity, Access, CmdResult, CommandSpec, CommandTable, Ctx,
+};
 use crate::keyspace::types::ZSet;
 use crate::keyspace::{glob, Entry, Keyspace, Value};
 use crate::resp::reply::format_double;
@@ -54,20 +56,137 @@ pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
     const R_FAST: &[&str] = &["readonly", "fast"];
     const R: &[&str] = &["readonly"];
     const BLOCKING: &[&str] = &["write", "noscript", "blocking", "fast"];
-    t.add(zset("zadd", -4, W_DENYOOM_FAST, ONE, Shared, "Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.", "1.2.0", zadd::<K>));
-    t.add(zset("zincrby", 4, W_DENYOOM_FAST, ONE, Shared, "Increments the score of a member in a sorted set.", "1.2.0", zincrby::<K>));
-    t.add(zset("zrem", -3, W_FAST, ONE, Shared, "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.", "1.2.0", zrem::<K>));
+    t.add(zset(
+        "zadd",
+        -4,
+        W_DENYOOM_FAST,
+        ONE,
+        Shared,
+        "Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.",
+        "1.2.0",
+        zadd::<K>,
+    ));
+    t.add(zset(
+        "zincrby",
+        4,
+        W_DENYOOM_FAST,
+        ONE,
+        Shared,
+        "Increments the score of a member in a sorted set.",
+        "1.2.0",
+        zincrby::<K>,
+    ));
+    t.add(zset(
+        "zrem",
+        -3,
+        W_FAST,
+        ONE,
+        Shared,
+        "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.",
+        "1.2.0",
+        zrem::<K>,
+    ));
     t.add(zset("zcard", 2, R_FAST, ONE, Shared, "Returns the number of members in a sorted set.", "1.2.0", zcard::<K>));
-    t.add(zset("zscore", 3, R_FAST, ONE, Shared, "Returns the score of a member in a sorted set.", "1.2.0", zscore::<K>));
-    t.add(zset("zmscore", -3, R_FAST, ONE, Shared, "Returns the score of one or more members in a sorted set.", "6.2.0", zmscore::<K>));
-    t.add(zset("zcount", 4, R_FAST, ONE, Shared, "Returns the count of members in a sorted set that have scores within a range.", "2.0.0", zcount::<K>));
-    t.add(zset("zrange", -4, R, ONE, Shared, "Returns members in a sorted set within a range of indexes.", "1.2.0", zrange::<K>));
-    t.add(zset("zrangebyscore", -4, R, ONE, Shared, "Returns members in a sorted set within a range of scores.", "1.0.5", zrangebyscore::<K>));
-    t.add(zset("zrevrange", -4, R, ONE, Shared, "Returns members in a sorted set within a range of indexes in reverse order.", "1.2.0", zrevrange::<K>));
-    t.add(zset("zrevrangebyscore", -4, R, ONE, Shared, "Returns members in a sorted set within a range of scores in reverse order.", "2.2.0", zrevrangebyscore::<K>));
-    t.add(zset("zrangestore", -5, &["write", "denyoom"], (1, 2, 1), Exclusive, "Stores a range of members from sorted set in a key.", "6.2.0", zrangestore::<K>));
-    t.add(zset("zrank", -3, R_FAST, ONE, Shared, "Returns the index of a member in a sorted set ordered by ascending scores.", "2.0.0", zrank::<K>));
-    t.add(zset("zrevrank", -3, R_FAST, ONE, Shared, "Returns the index of a member in a sorted set ordered by descending scores.", "2.0.0", zrevrank::<K>));
+    t.add(zset(
+        "zscore",
+        3,
+        R_FAST,
+        ONE,
+        Shared,
+        "Returns the score of a member in a sorted set.",
+        "1.2.0",
+        zscore::<K>,
+    ));
+    t.add(zset(
+        "zmscore",
+        -3,
+        R_FAST,
+        ONE,
+        Shared,
+        "Returns the score of one or more members in a sorted set.",
+        "6.2.0",
+        zmscore::<K>,
+    ));
+    t.add(zset(
+        "zcount",
+        4,
+        R_FAST,
+        ONE,
+        Shared,
+        "Returns the count of members in a sorted set that have scores within a range.",
+        "2.0.0",
+        zcount::<K>,
+    ));
+    t.add(zset(
+        "zrange",
+        -4,
+        R,
+        ONE,
+        Shared,
+        "Returns members in a sorted set within a range of indexes.",
+        "1.2.0",
+        zrange::<K>,
+    ));
+    t.add(zset(
+        "zrangebyscore",
+        -4,
+        R,
+        ONE,
+        Shared,
+        "Returns members in a sorted set within a range of scores.",
+        "1.0.5",
+        zrangebyscore::<K>,
+    ));
+    t.add(zset(
+        "zrevrange",
+        -4,
+        R,
+        ONE,
+        Shared,
+        "Returns members in a sorted set within a range of indexes in reverse order.",
+        "1.2.0",
+        zrevrange::<K>,
+    ));
+    t.add(zset(
+        "zrevrangebyscore",
+        -4,
+        R,
+        ONE,
+        Shared,
+        "Returns members in a sorted set within a range of scores in reverse order.",
+        "2.2.0",
+        zrevrangebyscore::<K>,
+    ));
+    t.add(zset(
+        "zrangestore",
+        -5,
+        &["write", "denyoom"],
+        (1, 2, 1),
+        Exclusive,
+        "Stores a range of members from sorted set in a key.",
+        "6.2.0",
+        zrangestore::<K>,
+    ));
+    t.add(zset(
+        "zrank",
+        -3,
+        R_FAST,
+        ONE,
+        Shared,
+        "Returns the index of a member in a sorted set ordered by ascending scores.",
+        "2.0.0",
+        zrank::<K>,
+    ));
+    t.add(zset(
+        "zrevrank",
+        -3,
+        R_FAST,
+        ONE,
+        Shared,
+        "Returns the index of a member in a sorted set ordered by descending scores.",
+        "2.0.0",
+        zrevrank::<K>,
+    ));
     t.add(zset("zpopmin", -2, W_FAST, ONE, Shared, "Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", "5.0.0", zpopmin::<K>));
     t.add(zset("zpopmax", -2, W_FAST, ONE, Shared, "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", "5.0.0", zpopmax::<K>));
     t.add(zset("bzpopmin", -3, BLOCKING, (1, -2, 1), Shared, "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", "5.0.0", bzpopmin::<K>));
@@ -449,7 +568,12 @@ impl RangeQuery {
     /// ...), in which case the matching option is a syntax error (as is
     /// repeating REV, or giving BYSCORE and BYLEX together). `store`
     /// (ZRANGESTORE) refuses WITHSCORES.
-    fn parse(args: &[Bytes], fixed_kind: Option<Kind>, fixed_reverse: Option<bool>, store: bool) -> Result<RangeQuery, Reply> {
+    fn parse(
+        args: &[Bytes],
+        fixed_kind: Option<Kind>,
+        fixed_reverse: Option<bool>,
+        store: bool,
+    ) -> Result<RangeQuery, Reply> {
         let (mut kind, mut reverse) = (fixed_kind, fixed_reverse);
         let (mut with_scores, mut offset, mut limit) = (false, 0, -1);
         let mut j = 3;
@@ -475,7 +599,9 @@ impl RangeQuery {
         }
         let (kind, reverse) = (kind.unwrap_or(Kind::Rank), reverse.unwrap_or(false));
         if limit != -1 && kind == Kind::Rank {
-            return Err(Reply::error("ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"));
+            return Err(Reply::error(
+                "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
+            ));
         }
         if with_scores && kind == Kind::Lex {
             return Err(Reply::error("ERR syntax error, WITHSCORES not supported in combination with BYLEX"));
@@ -516,7 +642,9 @@ impl RangeQuery {
             Range::Score(min, max) => {
                 (z.partition_point(|s, _| min.below_min(s)), z.partition_point(|s, _| max.within_max(s)))
             }
-            Range::Lex(min, max) => (z.partition_point(|_, m| min.below_min(m)), z.partition_point(|_, m| max.within_max(m))),
+            Range::Lex(min, max) => {
+                (z.partition_point(|_, m| min.below_min(m)), z.partition_point(|_, m| max.within_max(m)))
+            }
         };
         // Members in range hold ranks lo..hi. Redis skips `offset` members
         // one by one; a negative offset never stops skipping, so selects
@@ -907,7 +1035,10 @@ fn hex_float(s: &[u8]) -> Option<(f64, usize)> {
         }
         let n = s[e..].iter().take_while(|c| c.is_ascii_digit()).count();
         if n > 0 {
-            let v = s[e..e + n].iter().fold(0i64, |v, c| v.saturating_mul(10).saturating_add((c - b'0') as i64)).min(100_000);
+            let v = s[e..e + n]
+                .iter()
+                .fold(0i64, |v, c| v.saturating_mul(10).saturating_add((c - b'0') as i64))
+                .min(100_000);
             exp2 += if negative { -v } else { v };
             end = e + n;
         }

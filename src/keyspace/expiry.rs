@@ -41,7 +41,10 @@ impl Default for ExpiryIndex {
 
 impl ExpiryIndex {
     pub fn new() -> Self {
-        ExpiryIndex { shards: (0..SHARDS).map(|_| CachePadded::new(Mutex::new(BTreeSet::new()))).collect(), len: AtomicUsize::new(0) }
+        ExpiryIndex {
+            shards: (0..SHARDS).map(|_| CachePadded::new(Mutex::new(BTreeSet::new()))).collect(),
+            len: AtomicUsize::new(0),
+        }
     }
 
     fn shard(&self, key: &[u8]) -> &Shard {

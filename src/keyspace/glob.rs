@@ -132,13 +132,28 @@ mod tests {
     #[test]
     fn redis_glob_rules() {
         let yes: &[(&str, &str)] = &[
-            ("*", ""), ("*", "abc"), ("h?llo", "hello"), ("h*llo", "heeeello"), ("h[ae]llo", "hallo"),
-            ("h[^e]llo", "hallo"), ("h[a-b]llo", "hbllo"), ("h\\*llo", "h*llo"), ("a*b*c", "axxbyyc"),
-            ("[b-a]", "a"), ("user:*", "user:1"), ("*:*", "a:b"),
+            ("*", ""),
+            ("*", "abc"),
+            ("h?llo", "hello"),
+            ("h*llo", "heeeello"),
+            ("h[ae]llo", "hallo"),
+            ("h[^e]llo", "hallo"),
+            ("h[a-b]llo", "hbllo"),
+            ("h\\*llo", "h*llo"),
+            ("a*b*c", "axxbyyc"),
+            ("[b-a]", "a"),
+            ("user:*", "user:1"),
+            ("*:*", "a:b"),
         ];
         let no: &[(&str, &str)] = &[
-            ("h?llo", "hllo"), ("h[ae]llo", "hillo"), ("h[^e]llo", "hello"), ("h\\*llo", "hello"),
-            ("a*b", "ac"), ("abc", "abcd"), ("", "a"), ("user:*", "use"),
+            ("h?llo", "hllo"),
+            ("h[ae]llo", "hillo"),
+            ("h[^e]llo", "hello"),
+            ("h\\*llo", "hello"),
+            ("a*b", "ac"),
+            ("abc", "abcd"),
+            ("", "a"),
+            ("user:*", "use"),
         ];
         for (p, s) in yes {
             assert!(matches(p.as_bytes(), s.as_bytes(), false), "{p} should match {s}");

@@ -195,7 +195,13 @@ impl<K: Keyspace> Default for Db<K> {
 
 impl<K: Keyspace> Db<K> {
     pub fn new() -> Self {
-        Db { map: K::new(), expiry: expiry::ExpiryIndex::new(), watches: watch::Watches::default(), scans: scan::ScanCursors::new(), expired_keys: AtomicU64::new(0) }
+        Db {
+            map: K::new(),
+            expiry: expiry::ExpiryIndex::new(),
+            watches: watch::Watches::default(),
+            scans: scan::ScanCursors::new(),
+            expired_keys: AtomicU64::new(0),
+        }
     }
 
     /// The backend map itself, for code that measures it.
@@ -327,7 +333,13 @@ impl<K: Keyspace> Db<K> {
     }
 
     /// One step of SCAN: see [`scan`] for the cursor's meaning.
-    pub fn scan(&self, cursor: u64, count: usize, now: UnixMillis, mut keep: impl FnMut(&[u8], &Entry) -> bool) -> (u64, Vec<Bytes>) {
+    pub fn scan(
+        &self,
+        cursor: u64,
+        count: usize,
+        now: UnixMillis,
+        mut keep: impl FnMut(&[u8], &Entry) -> bool,
+    ) -> (u64, Vec<Bytes>) {
         let (next, candidates) = self.scans.step(cursor, count, || {
             let mut keys = Vec::with_capacity(self.map.len());
             self.map.for_each(|k, _| {
@@ -372,12 +384,30 @@ pub fn stable_hash(key: &[u8]) -> u64 {
 macro_rules! with_backend {
     ($name:expr, $K:ident => $body:expr, _ => $fallback:expr) => {
         match $name {
-            "mutex" => { type $K = $crate::keyspace::mutex::MutexMap; $body }
-            "rwlock" => { type $K = $crate::keyspace::rwlock::RwLockMap; $body }
-            "dashmap" => { type $K = $crate::keyspace::dashmap::DashMapBackend; $body }
-            "scc" => { type $K = $crate::keyspace::scc::SccMap; $body }
-            "flurry" => { type $K = $crate::keyspace::flurry::FlurryMap; $body }
-            "papaya" => { type $K = $crate::keyspace::papaya::PapayaMap; $body }
+            "mutex" => {
+                type $K = $crate::keyspace::mutex::MutexMap;
+                $body
+            }
+            "rwlock" => {
+                type $K = $crate::keyspace::rwlock::RwLockMap;
+                $body
+            }
+            "dashmap" => {
+                type $K = $crate::keyspace::dashmap::DashMapBackend;
+                $body
+            }
+            "scc" => {
+                type $K = $crate::keyspace::scc::SccMap;
+                $body
+            }
+            "flurry" => {
+                type $K = $crate::keyspace::flurry::FlurryMap;
+                $body
+            }
+            "papaya" => {
+                type $K = $crate::keyspace::papaya::PapayaMap;
+                $body
+            }
             _ => $fallback,
         }
     };

@@ -199,8 +199,8 @@ fn parse_inline(buf: &mut BytesMut) -> Result<Option<Request>, ParseError> {
     if end > 0 && line[end - 1] == b'\r' {
         end -= 1;
     }
-    let words = split_inline(&line[..end])
-        .ok_or(ParseError::Invalid("Protocol error: unbalanced quotes in request"))?;
+    let words =
+        split_inline(&line[..end]).ok_or(ParseError::Invalid("Protocol error: unbalanced quotes in request"))?;
     if words.is_empty() {
         return Ok(None);
     }
@@ -228,7 +228,12 @@ pub fn split_inline(line: &[u8]) -> Option<Vec<Bytes>> {
                     return None;
                 }
                 let c = line[i];
-                if c == b'\\' && i + 3 < line.len() && line[i + 1] == b'x' && line[i + 2].is_ascii_hexdigit() && line[i + 3].is_ascii_hexdigit() {
+                if c == b'\\'
+                    && i + 3 < line.len()
+                    && line[i + 1] == b'x'
+                    && line[i + 2].is_ascii_hexdigit()
+                    && line[i + 3].is_ascii_hexdigit()
+                {
                     word.push(hex(line[i + 2]) * 16 + hex(line[i + 3]));
                     i += 3;
                 } else if c == b'\\' && i + 1 < line.len() {
@@ -329,7 +334,15 @@ mod tests {
     fn inline_quoting() {
         let (reqs, res, _) = parse_all(b"set \"a b\" 'c\\'d' \"\\x41\\n\"\r\nPING\n\r\n");
         assert_eq!(res, Ok(()));
-        assert_eq!(reqs[0], vec![Bytes::from_static(b"set"), Bytes::from_static(b"a b"), Bytes::from_static(b"c'd"), Bytes::from_static(b"A\n")]);
+        assert_eq!(
+            reqs[0],
+            vec![
+                Bytes::from_static(b"set"),
+                Bytes::from_static(b"a b"),
+                Bytes::from_static(b"c'd"),
+                Bytes::from_static(b"A\n")
+            ]
+        );
         assert_eq!(reqs[1], vec![Bytes::from_static(b"PING")]);
         assert_eq!(reqs.len(), 2);
         let (_, res, _) = parse_all(b"set \"abc\r\n");

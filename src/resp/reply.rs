@@ -46,7 +46,10 @@ pub enum Reply {
     /// the same in RESP2 and RESP3). Built by [`Reply::bulk_strings`] in one
     /// buffer, so replying with hundreds of elements (LRANGE) costs one
     /// growing allocation instead of one per element.
-    BulkStrings { count: usize, encoded: Bytes },
+    BulkStrings {
+        count: usize,
+        encoded: Bytes,
+    },
     /// Several replies to one command, written one after another with no
     /// header of their own: SUBSCRIBE a b confirms each channel with its
     /// own frame, as Redis does.

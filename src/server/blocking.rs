@@ -46,10 +46,10 @@
 //! when a client blocks or unblocks, so on the push path it is a read of a
 //! cache line every core shares, not a write, and no fence.
 
+use crate::keyspace::gate::Gate;
 use crate::keyspace::Key;
 use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
-use crate::keyspace::gate::Gate;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -70,7 +70,6 @@ impl Waiter {
     pub async fn woken(&self) {
         self.notify.notified().await;
     }
-
 }
 
 /// Waiters per (database, key), oldest first.

@@ -59,7 +59,8 @@ impl Activity {
     /// Redis's `flags=` letters for this state, in Redis's order.
     pub fn flags(&self) -> String {
         let mut f = String::new();
-        if self.sub.load(Ordering::Relaxed) + self.psub.load(Ordering::Relaxed) + self.ssub.load(Ordering::Relaxed) > 0 {
+        if self.sub.load(Ordering::Relaxed) + self.psub.load(Ordering::Relaxed) + self.ssub.load(Ordering::Relaxed) > 0
+        {
             f.push('P');
         }
         if self.multi.load(Ordering::Relaxed) >= 0 {

@@ -84,7 +84,8 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
                             }
                             output.clear();
                         }
-                        let waited = wait_blocked(&mut socket, &mut input, &mut shutdown, &shared, &mut client, &args, request);
+                        let waited =
+                            wait_blocked(&mut socket, &mut input, &mut shutdown, &shared, &mut client, &args, request);
                         match waited.await {
                             Some(r) => reply = r,
                             None => break 'conn,

@@ -172,7 +172,10 @@ impl Channels {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
         let n = (cores * 2).next_power_of_two();
         assert!(n.is_power_of_two());
-        Channels { shards: (0..n).map(|_| CachePadded::new(RwLock::new(Table::default()))).collect(), hasher: Hasher::new() }
+        Channels {
+            shards: (0..n).map(|_| CachePadded::new(RwLock::new(Table::default()))).collect(),
+            hasher: Hasher::new(),
+        }
     }
 
     fn shard(&self, name: &[u8]) -> &RwLock<Table> {
@@ -281,7 +284,8 @@ impl PubSub {
         // (a message queued for a slow subscriber must not pin the
         // publisher's read buffer).
         let mut copies: Option<(Bytes, Bytes)> = None;
-        let mut payload = || copies.get_or_insert_with(|| (Bytes::copy_from_slice(channel), Bytes::copy_from_slice(message))).clone();
+        let mut payload =
+            || copies.get_or_insert_with(|| (Bytes::copy_from_slice(channel), Bytes::copy_from_slice(message))).clone();
         let mut receivers = 0;
         let (channels, word) = match kind {
             Kind::Shard => (&self.shard_channels, "smessage"),
@@ -292,7 +296,8 @@ impl PubSub {
             if let Some(subscribers) = table.get(channel) {
                 let (channel, message) = payload();
                 for tx in subscribers.values() {
-                    let push = Reply::Push(vec![word_reply(word), Reply::Bulk(channel.clone()), Reply::Bulk(message.clone())]);
+                    let push =
+                        Reply::Push(vec![word_reply(word), Reply::Bulk(channel.clone()), Reply::Bulk(message.clone())]);
                     // A failed send means the subscriber's connection has
                     // ended and not yet cleaned up: Redis would still count
                     // it, and so do we.

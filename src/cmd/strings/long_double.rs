@@ -526,7 +526,9 @@ mod tests {
     /// strtold's grammar, with Redis's extra refusals.
     #[test]
     fn parse_rules() {
-        for bad in ["", " 1", "1 ", "abc", "1e", "1e+", ".", "nan", "-nan", "1\u{0}2", "0x", "1e99999", "1e-99999", "--1"] {
+        for bad in
+            ["", " 1", "1 ", "abc", "1e", "1e+", ".", "nan", "-nan", "1\u{0}2", "0x", "1e99999", "1e-99999", "--1"]
+        {
             assert_eq!(parse(bad.as_bytes()), None, "{bad:?}");
         }
         for good in ["1", "-1", "+1", ".5", "5.", "1e5", "1E-5", "0x10", "0X1.8p1", "-0"] {

@@ -190,7 +190,13 @@ mod tests {
             assert!(m.remove(i.to_string().as_bytes()).is_some());
         }
         for i in 0..1000u32 {
-            let want = if i % 3 == 0 { None } else if i == 7 { Some(70) } else { Some(i) };
+            let want = if i % 3 == 0 {
+                None
+            } else if i == 7 {
+                Some(70)
+            } else {
+                Some(i)
+            };
             assert_eq!(m.get(i.to_string().as_bytes()).copied(), want, "key {i}");
         }
         while !m.is_empty() {

@@ -577,7 +577,8 @@ mod tests {
                 let up: Vec<_> = z.iter_from(from, true).map(|(m, s)| (s, m.to_vec())).collect();
                 assert_eq!(up, model.get(from..).unwrap_or(&[]).to_vec());
                 let down: Vec<_> = z.iter_from(from, false).map(|(m, s)| (s, m.to_vec())).collect();
-                let want: Vec<_> = if from < model.len() { model[..=from].iter().rev().cloned().collect() } else { vec![] };
+                let want: Vec<_> =
+                    if from < model.len() { model[..=from].iter().rev().cloned().collect() } else { vec![] };
                 assert_eq!(down, want);
             }
         }
