@@ -1,9 +1,10 @@
 //! The gate: multi-key atomicity without a shared counter on every command.
 //!
-//! MSET, MSETNX, RENAME, FLUSHDB (and later MULTI/EXEC) must be atomic with
-//! respect to every other command. A single global `RwLock` taken shared by
-//! every command would work, but its reader count is one cache line that
-//! every command on every core writes: the convoy again, in a new place.
+//! MSET, MSETNX, RENAME, SMOVE, LMOVE, the `*STORE` commands, FLUSHDB and
+//! EXEC must be atomic with respect to every other command. A single global
+//! `RwLock` taken shared by every command would work, but its reader count
+//! is one cache line that every command on every core writes: the convoy
+//! again, in a new place.
 //!
 //! The gate is a *big-reader lock* (the brlock of the Linux kernel; see also
 //! Calciu et al., "NUMA-aware reader-writer locks", PPoPP 2013): one
@@ -16,6 +17,13 @@
 //! Locking behaviour: `shared` blocks only while an exclusive holder runs or
 //! waits; `exclusive` blocks until every shared holder has left. Neither is
 //! ever held across an `.await`: commands run to completion synchronously.
+//!
+//! The gate has a second use: a pass through its exclusive side (take it,
+//! drop it at once) waits for every command in flight, so whatever was
+//! written before the pass is seen by every command that starts after it.
+//! A client that starts to block ([`crate::server::blocking`]) or to WATCH
+//! ([`super::watch`]) publishes its registration that way, so that writers
+//! can test for registrations with a plain read and no fence.
 //!
 //! # Modes, for measuring
 //!
