@@ -19,32 +19,14 @@ OUT=papers/00-baseline
 mkdir -p "$OUT"
 
 cargo build --release --quiet
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-
-wait_ready() { for _ in $(seq 1 200); do redis-cli -p "$1" PING 2>/dev/null | grep -q PONG && return; sleep 0.05; done; echo "port $1 never answered" >&2; exit 1; }
-
-servers=()
-redis-server --port 16379 --save "" --appendonly no --daemonize no >/dev/null &
-pids+=($!); wait_ready 16379; servers+=("redis=16379")
+source papers/tools/servers.sh
+start_redis 16379
 port=16380
 for backend in mutex rwlock dashmap scc flurry papaya; do
-  target/release/convoy --backend "$backend" --port "$port" 2>/dev/null &
-  pids+=($!); wait_ready "$port"; servers+=("$backend=$port")
+  start_convoy "$backend" "$port" --backend "$backend"
   port=$((port + 1))
 done
-
-{
-  echo "# machine"
-  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-  echo "cores: $(nproc)"
-  echo "memory: $(free -g | awk '/Mem:/ {print $2}') GiB"
-  echo "kernel: $(uname -r)"
-  echo "redis: $(redis-server --version)"
-  echo "convoy: $(git rev-parse --short HEAD), release build, default allocator (glibc malloc), --threads $(nproc)"
-  echo "date: $(date -u +%FT%TZ)"
-} > "$OUT/machine.txt"
+write_machine "$OUT/machine.txt"
 
 # With -P 16 a run of 200,000 requests lasts a fraction of a second, too
 # short for one sample to mean much on a noisy machine: it gets three times

@@ -19,29 +19,15 @@ mkdir -p "$OUT"
 
 if [ -z "${REPORT_ONLY:-}" ]; then
 cargo build --release --quiet
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-wait_ready() { for _ in $(seq 1 200); do redis-cli -p "$1" PING 2>/dev/null | grep -q PONG && return; sleep 0.05; done; echo "port $1 never answered" >&2; exit 1; }
-
-servers=()
+source papers/tools/servers.sh
 port=16480
 for backend in mutex dashmap; do
   for gate in none brlock rwlock; do
-    target/release/convoy --backend "$backend" --gate "$gate" --port "$port" 2>/dev/null &
-    pids+=($!); wait_ready "$port"; servers+=("$backend/$gate=$port")
+    start_convoy "$backend/$gate" "$port" --backend "$backend" --gate "$gate"
     port=$((port + 1))
   done
 done
-
-{
-  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-  echo "cores: $(nproc)"
-  echo "memory: $(free -g | awk '/Mem:/ {print $2}') GiB"
-  echo "kernel: $(uname -r)"
-  echo "convoy: $(git rev-parse --short HEAD), release build, default allocator (glibc malloc), --threads $(nproc)"
-  echo "date: $(date -u +%FT%TZ)"
-} > "$OUT/machine.txt"
+write_machine "$OUT/machine.txt"
 
 python3 papers/tools/interleave.py --rounds "$ROUNDS" --csv "$OUT/P1.csv" "${servers[@]}" -- \
   -t set,get -c 50 -n 200000 -r 100000 -P 1 > /dev/null

@@ -1,0 +1,51 @@
+# Shared by the papers/*.sh scripts (source it from the repository root).
+#
+#   start_redis PORT            start redis-server (no persistence) on PORT
+#   start_convoy LABEL PORT ARGS...  start target/release/convoy with ARGS
+#   write_machine FILE          record the machine and the code measured
+#
+# Every server started is recorded in `servers` (LABEL=PORT, for
+# interleave.py) and stopped by its pid when the script exits, however it
+# exits.
+
+pids=()
+servers=()
+stop_servers() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap stop_servers EXIT
+
+wait_ready() {
+  for _ in $(seq 1 200); do
+    redis-cli -p "$1" PING 2>/dev/null | grep -q PONG && return
+    sleep 0.05
+  done
+  echo "port $1 never answered" >&2
+  exit 1
+}
+
+start_redis() {
+  redis-server --port "$1" --save "" --appendonly no --daemonize no >/dev/null &
+  pids+=($!)
+  wait_ready "$1"
+  servers+=("redis=$1")
+}
+
+start_convoy() {
+  local label=$1 port=$2
+  shift 2
+  target/release/convoy --port "$port" "$@" 2>/dev/null &
+  pids+=($!)
+  wait_ready "$port"
+  servers+=("$label=$port")
+}
+
+write_machine() {
+  {
+    echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+    echo "cores: $(nproc)"
+    echo "memory: $(free -g | awk '/Mem:/ {print $2}') GiB"
+    echo "kernel: $(uname -r)"
+    if command -v redis-server >/dev/null; then echo "redis: $(redis-server --version)"; fi
+    echo "convoy: $(git rev-parse --short HEAD), release build, default allocator (glibc malloc), --threads $(nproc)"
+    echo "date: $(date -u +%FT%TZ)"
+  } > "$1"
+}
