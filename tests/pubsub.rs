@@ -387,3 +387,30 @@ fn redis_crate_pubsub_api() {
         assert_eq!(n, 0, "{b}");
     });
 }
+
+/// A subscriber that never reads is closed once more than 32 MiB of
+/// messages wait for it (Redis's hard client-output-buffer-limit pubsub);
+/// the publisher is never held up, and memory stays bounded.
+#[test]
+fn non_reading_subscriber_is_closed_past_the_limit() {
+    with_each_backend(|s, b| {
+        let mut sub = s.raw();
+        assert!(sub.cmd(&["SUBSCRIBE", "firehose"]).contains("subscribe"), "{b}");
+        let mut publisher = s.raw();
+        let payload = vec![b'x'; 1024 * 1024];
+        let mut batch = Vec::new();
+        for _ in 0..64 {
+            batch.extend(encode_cmd(&[b"PUBLISH", b"firehose", &payload]));
+        }
+        publisher.send(&batch);
+        for i in 0..64 {
+            let r = publisher.reply();
+            assert!(r == ":1\r\n" || r == ":0\r\n", "{b}: PUBLISH {i}: {r}");
+        }
+        let gone = eventually(std::time::Duration::from_secs(10), || {
+            publisher.cmd(&["PUBSUB", "NUMSUB", "firehose"]) == "*2\r\n$8\r\nfirehose\r\n:0\r\n"
+        });
+        assert!(gone, "{b}: the subscriber was not closed");
+        assert_eq!(publisher.cmd(&["PING"]), "+PONG\r\n", "{b}");
+    });
+}

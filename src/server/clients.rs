@@ -87,10 +87,111 @@ impl ClientInfo {
     }
 }
 
+/// Messages waiting for one client beyond this many bytes close it:
+/// Redis's hard `client-output-buffer-limit pubsub` (32 MiB). (Redis's
+/// soft limit, 8 MiB for 60 s, is not implemented yet.)
+pub const PUSH_LIMIT: usize = 32 * 1024 * 1024;
+
+/// What travels on a client's push channel: a message to write, and the
+/// bytes it is charged for.
+#[derive(Debug)]
+pub struct Push(pub crate::resp::Reply, pub usize);
+
 /// Where messages for a client go that are not replies to its own
 /// requests (pub/sub messages): its connection writes them out between
-/// requests. Unbounded, so a publisher never waits for a slow subscriber.
-pub type PushSender = tokio::sync::mpsc::UnboundedSender<crate::resp::Reply>;
+/// requests. A send never waits, so a publisher never waits for a slow
+/// subscriber; a subscriber that falls more than [`PUSH_LIMIT`] bytes
+/// behind is closed instead of growing without bound.
+#[derive(Clone, Debug)]
+pub struct PushSender {
+    tx: tokio::sync::mpsc::UnboundedSender<Push>,
+    limit: Arc<Limit>,
+}
+
+/// Shared by both ends of a push channel.
+#[derive(Debug, Default)]
+struct Limit {
+    /// Bytes sent and not yet taken by the connection.
+    queued: AtomicUsize,
+    /// Set once the limit was passed: nothing more is queued.
+    over: AtomicBool,
+    /// Wakes the connection to close, even from inside a blocked write.
+    kill: tokio::sync::Notify,
+}
+
+/// The connection's end of a [`PushSender`].
+pub struct PushReceiver {
+    rx: tokio::sync::mpsc::UnboundedReceiver<Push>,
+    limit: Arc<Limit>,
+}
+
+/// A new push channel.
+pub fn push_channel() -> (PushSender, PushReceiver) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let limit = Arc::new(Limit::default());
+    (PushSender { tx, limit: limit.clone() }, PushReceiver { rx, limit })
+}
+
+impl PushSender {
+    /// Queue `message` (about `size` bytes). Past the limit nothing more is
+    /// queued and the connection is told to close, as Redis disconnects a
+    /// pub/sub client past its output buffer limit.
+    pub fn send(&self, message: crate::resp::Reply, size: usize) {
+        // Relaxed throughout: the count and the flag only bound memory; no
+        // data is published through them (the channel carries the data).
+        if self.limit.over.load(Ordering::Relaxed) {
+            return;
+        }
+        let before = self.limit.queued.fetch_add(size, Ordering::Relaxed);
+        if before + size > PUSH_LIMIT {
+            self.limit.queued.fetch_sub(size, Ordering::Relaxed);
+            if !self.limit.over.swap(true, Ordering::Relaxed) {
+                self.limit.kill.notify_one();
+            }
+            return;
+        }
+        // A failed send means the connection has ended: nothing to do.
+        let _ = self.tx.send(Push(message, size));
+    }
+}
+
+impl PushReceiver {
+    /// The next push, waiting for one.
+    pub async fn recv(&mut self) -> Option<Push> {
+        let push = self.rx.recv().await;
+        self.taken(&push);
+        push
+    }
+
+    /// The next push if one is waiting.
+    pub fn try_recv(&mut self) -> Option<Push> {
+        let push = self.rx.try_recv().ok();
+        self.taken(&push);
+        push
+    }
+
+    fn taken(&self, push: &Option<Push>) {
+        if let Some(Push(_, size)) = push {
+            self.limit.queued.fetch_sub(*size, Ordering::Relaxed);
+        }
+    }
+
+    /// A handle that resolves once the client passed the limit and must be
+    /// closed (separate from the receiver, so both can be awaited at once).
+    pub fn kill_switch(&self) -> KillSwitch {
+        KillSwitch(self.limit.clone())
+    }
+}
+
+/// See [`PushReceiver::kill_switch`].
+pub struct KillSwitch(Arc<Limit>);
+
+impl KillSwitch {
+    /// Resolves once the client passed the push limit.
+    pub async fn fired(&self) {
+        self.0.kill.notified().await
+    }
+}
 
 /// A connection's private state, handed to every command it runs.
 pub struct ClientState {

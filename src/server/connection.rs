@@ -20,6 +20,7 @@
 //! synchronously between the read and the write.
 
 use super::blocking::Waiter;
+use super::clients::Push;
 use super::{ClientState, Shared};
 use crate::cmd::{self, BlockRequest, Ctx};
 use crate::keyspace::{now_ms, Keyspace};
@@ -31,7 +32,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 /// Initial size of each connection's read and write buffers.
 const BUF_SIZE: usize = 16 * 1024;
@@ -47,7 +48,8 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
     let laddr = socket.local_addr().unwrap_or(shared.local_addr);
     shared.stats.total_connections_received.fetch_add(1, Ordering::Relaxed);
     let info = shared.clients.register(peer, laddr, std::os::fd::AsRawFd::as_raw_fd(&socket));
-    let (push_tx, mut pushes) = mpsc::unbounded_channel();
+    let (push_tx, mut pushes) = super::clients::push_channel();
+    let kill = pushes.kill_switch();
     let mut client = ClientState::new(info, shared.default_protocol(), push_tx);
     let mut shutdown = shared.shutdown.subscribe();
     let mut input = BytesMut::with_capacity(BUF_SIZE);
@@ -60,12 +62,14 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
                 Ok(0) | Err(_) => break 'conn,
                 Ok(_) => {}
             },
-            Some(message) = pushes.recv() => {
+            Some(Push(message, _)) = pushes.recv() => {
                 message.encode(client.protocol, &mut output);
-                while let Ok(message) = pushes.try_recv() {
+                while let Some(Push(message, _)) = pushes.try_recv() {
                     message.encode(client.protocol, &mut output);
                 }
             }
+            // Too far behind on pushed messages: closed, as Redis does.
+            _ = kill.fired() => break 'conn,
             _ = shutdown.wait_for(|stop| *stop) => break 'conn,
         }
 
@@ -124,9 +128,15 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
             }
         }
 
-        // One write for the whole batch.
+        // One write for the whole batch. A client that stops reading blocks
+        // this write; if it also subscribes, its pushed messages pile up
+        // until the push limit closes it, even mid-write.
         if !output.is_empty() {
-            if socket.write_all(&output).await.is_err() {
+            let written = tokio::select! {
+                w = socket.write_all(&output) => w.is_ok(),
+                _ = kill.fired() => false,
+            };
+            if !written {
                 break 'conn;
             }
             output.clear();

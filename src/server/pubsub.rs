@@ -40,11 +40,12 @@
 //!
 //! # Never waiting for a subscriber
 //!
-//! Delivering a message is a send on the subscriber's unbounded push
-//! channel ([`PushSender`]): it never waits, whatever the subscriber does.
-//! A subscriber that does not read lets its queue grow. (Redis closes such
-//! a client once its output passes `client-output-buffer-limit pubsub`;
-//! convoy has no such limit yet.)
+//! Delivering a message is a send on the subscriber's push channel
+//! ([`PushSender`]): it never waits, whatever the subscriber does. A
+//! subscriber that does not read lets its queue grow up to
+//! [`PUSH_LIMIT`](super::clients::PUSH_LIMIT) bytes, Redis's hard
+//! `client-output-buffer-limit pubsub`; past it the client is closed, as
+//! Redis closes it.
 //!
 //! # Order
 //!
@@ -298,10 +299,9 @@ impl PubSub {
                 for tx in subscribers.values() {
                     let push =
                         Reply::Push(vec![word_reply(word), Reply::Bulk(channel.clone()), Reply::Bulk(message.clone())]);
-                    // A failed send means the subscriber's connection has
-                    // ended and not yet cleaned up: Redis would still count
-                    // it, and so do we.
-                    let _ = tx.send(push);
+                    // A subscriber whose connection has ended and not yet
+                    // cleaned up is still counted, as Redis counts it.
+                    tx.send(push, channel.len() + message.len() + 64);
                     receivers += 1;
                 }
             }
@@ -321,7 +321,7 @@ impl PubSub {
                         Reply::Bulk(channel.clone()),
                         Reply::Bulk(message.clone()),
                     ]);
-                    let _ = tx.send(push);
+                    tx.send(push, pattern.len() + channel.len() + message.len() + 80);
                     receivers += 1;
                 }
             }
