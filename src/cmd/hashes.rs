@@ -25,9 +25,9 @@
 //! [`Db::update`]: crate::keyspace::Db::update
 //! [`Db::get`]: crate::keyspace::Db::get
 
+use super::keys::{parse_cursor, scan_reply, ScanOptions};
 use super::strings::long_double::{self, LongDouble, Parsed};
 use super::{err, is, parse_int, reply_value, wrong_arity, Access, CmdResult, CommandSpec, CommandTable, Ctx, Handler};
-use crate::keyspace::glob;
 use crate::keyspace::types::{Hash, Indexed};
 use crate::keyspace::{Entry, Keyspace, Str};
 use crate::resp::parse::parse_i64;
@@ -134,58 +134,13 @@ pub(crate) fn repeats(count: i64) -> Result<usize, Reply> {
     Ok(n as usize)
 }
 
-/// The options of HSCAN and SSCAN after the cursor: `MATCH pattern` and
-/// `COUNT count` (at least 1), in any order, as Redis's
-/// `scanGenericCommand` reads them. `MATCH *` is no filter.
-pub(crate) struct ScanOptions<'a> {
-    pub pattern: Option<&'a [u8]>,
-    pub count: usize,
-}
-
-impl<'a> ScanOptions<'a> {
-    pub(crate) fn parse(args: &'a [Bytes]) -> Result<ScanOptions<'a>, Reply> {
-        let mut opts = ScanOptions { pattern: None, count: 10 };
-        let mut i = 0;
-        while i < args.len() {
-            let value = args.get(i + 1).ok_or(Reply::error(err::SYNTAX))?;
-            if is(&args[i], "count") {
-                let n = parse_int(value)?;
-                if n < 1 {
-                    return Err(Reply::error(err::SYNTAX));
-                }
-                opts.count = usize::try_from(n).unwrap_or(usize::MAX);
-            } else if is(&args[i], "match") {
-                opts.pattern = if &value[..] == b"*" { None } else { Some(&value[..]) };
-            } else {
-                return Err(Reply::error(err::SYNTAX));
-            }
-            i += 2;
-        }
-        Ok(opts)
-    }
-
-    pub(crate) fn matches(&self, element: &[u8]) -> bool {
-        self.pattern.is_none_or(|p| glob::matches(p, element, false))
-    }
-}
-
-/// A SCAN-family cursor argument, or `ERR invalid cursor`.
-pub(crate) fn parse_scan_cursor(arg: &[u8]) -> Result<u64, Reply> {
-    super::keys::parse_cursor(arg).ok_or(Reply::error(err::INVALID_CURSOR))
-}
-
-/// A SCAN-family reply: the next cursor (a bulk string) and the elements.
-pub(crate) fn scan_reply(cursor: u64, items: Vec<Reply>) -> Reply {
-    Reply::Array(vec![Reply::bulk_str(itoa::Buffer::new().format(cursor)), Reply::Array(items)])
-}
-
 /// One step of a scan over an [`Indexed`] map: the next cursor and the
 /// matching entries. `whole` returns everything at once with cursor 0,
 /// as Redis does for its compact encodings.
 pub(crate) fn scan_indexed<'m, V>(
     map: &'m Indexed<V>,
     cursor: u64,
-    opts: &ScanOptions<'_>,
+    opts: &super::keys::ScanOptions<'_>,
     whole: bool,
     mut emit: impl FnMut(&'m Str, &'m V),
 ) -> u64 {
@@ -481,10 +436,10 @@ fn hrandfield<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
 /// A small hash comes whole, with cursor 0, as from Redis. A missing key
 /// is an empty scan, whatever the options.
 fn hscan<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
-    let cursor = parse_scan_cursor(&args[2])?;
+    let cursor = parse_cursor(&args[2])?;
     ctx.db().get(&args[1], ctx.now, |e| {
         let Some(h) = hash_of(e)? else { return Ok(scan_reply(0, Vec::new())) };
-        let opts = ScanOptions::parse(&args[3..])?;
+        let opts = ScanOptions::parse(&args[3..], false)?;
         let mut items = Vec::new();
         let next = scan_indexed(&h.fields, cursor, &opts, h.is_small(), |k, v| {
             items.push(reply_value(k));

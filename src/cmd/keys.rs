@@ -268,42 +268,74 @@ fn keys<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
 /// reply may therefore be empty while the cursor is not 0. An unknown TYPE
 /// name matches nothing (Redis 7 accepts it silently too).
 fn scan<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
-    let cursor = parse_cursor(&args[1]).ok_or(Reply::error(err::INVALID_CURSOR))?;
-    let (mut pattern, mut count, mut type_name): (Option<&[u8]>, usize, Option<&[u8]>) = (None, 10, None);
-    let mut i = 2;
-    while i < args.len() {
-        let value = args.get(i + 1).ok_or(Reply::error(err::SYNTAX))?;
-        if is(&args[i], "match") {
-            // `*` matches everything: skip the matcher, as Redis does.
-            pattern = if &value[..] == b"*" { None } else { Some(&value[..]) };
-        } else if is(&args[i], "count") {
-            let n = parse_int(value)?;
-            if n < 1 {
+    let cursor = parse_cursor(&args[1])?;
+    let opts = ScanOptions::parse(&args[2..], true)?;
+    let (next, keys) = ctx.db().scan(cursor, opts.count, ctx.now, |k, e| {
+        opts.matches(k) && opts.type_name.is_none_or(|t| is(t, e.value.type_name()))
+    });
+    Ok(scan_reply(next, keys.into_iter().map(Reply::Bulk).collect()))
+}
+
+/// The options of the SCAN family after the cursor, in any order, as
+/// Redis's `scanGenericCommand` reads them: `MATCH pattern`, `COUNT count`
+/// (at least 1, default 10), and for SCAN itself `TYPE type`.
+pub(crate) struct ScanOptions<'a> {
+    /// `None` for no pattern, or `*`: everything matches, so the matcher is
+    /// skipped, as Redis does.
+    pub pattern: Option<&'a [u8]>,
+    /// How many elements to examine (before MATCH filters them). A huge
+    /// COUNT only means "the rest": no allocation depends on it.
+    pub count: usize,
+    pub type_name: Option<&'a [u8]>,
+}
+
+impl<'a> ScanOptions<'a> {
+    /// Parse `args` (everything after the cursor); `with_type` allows TYPE.
+    pub(crate) fn parse(args: &'a [Bytes], with_type: bool) -> Result<ScanOptions<'a>, Reply> {
+        let mut opts = ScanOptions { pattern: None, count: 10, type_name: None };
+        let mut i = 0;
+        while i < args.len() {
+            let value = args.get(i + 1).ok_or(Reply::error(err::SYNTAX))?;
+            if is(&args[i], "match") {
+                opts.pattern = if &value[..] == b"*" { None } else { Some(&value[..]) };
+            } else if is(&args[i], "count") {
+                let n = parse_int(value)?;
+                if n < 1 {
+                    return Err(Reply::error(err::SYNTAX));
+                }
+                opts.count = usize::try_from(n).unwrap_or(usize::MAX);
+            } else if with_type && is(&args[i], "type") {
+                opts.type_name = Some(&value[..]);
+            } else {
                 return Err(Reply::error(err::SYNTAX));
             }
-            // A huge COUNT only means "the rest": no allocation depends on it.
-            count = usize::try_from(n).unwrap_or(usize::MAX);
-        } else if is(&args[i], "type") {
-            type_name = Some(&value[..]);
-        } else {
-            return Err(Reply::error(err::SYNTAX));
+            i += 2;
         }
-        i += 2;
+        Ok(opts)
     }
-    let (next, keys) = ctx.db().scan(cursor, count, ctx.now, |k, e| {
-        pattern.is_none_or(|p| glob::matches(p, k, false)) && type_name.is_none_or(|t| is(t, e.value.type_name()))
-    });
-    Ok(Reply::Array(vec![
-        Reply::bulk_str(itoa::Buffer::new().format(next)),
-        Reply::Array(keys.into_iter().map(Reply::Bulk).collect()),
-    ]))
+
+    /// Whether `element` passes MATCH.
+    pub(crate) fn matches(&self, element: &[u8]) -> bool {
+        self.pattern.is_none_or(|p| glob::matches(p, element, false))
+    }
+}
+
+/// A SCAN-family reply: the next cursor (a bulk string, `0` when the scan
+/// is over) and the elements.
+pub(crate) fn scan_reply(cursor: u64, items: Vec<Reply>) -> Reply {
+    Reply::Array(vec![Reply::bulk_str(itoa::Buffer::new().format(cursor)), Reply::Array(items)])
 }
 
 /// A SCAN cursor as Redis 7 reads it, with C's `strtoul` (base 10) and two
 /// extra checks: no leading space, nothing after the digits. So `+5` is 5,
 /// `-1` wraps to 2^64-1, the empty string is 0 (strtoul reads no digits
-/// and stops at the end), and a value past 2^64-1 is invalid.
-pub(crate) fn parse_cursor(arg: &[u8]) -> Option<u64> {
+/// and stops at the end), and a value past 2^64-1 is invalid
+/// (`ERR invalid cursor`).
+pub(crate) fn parse_cursor(arg: &[u8]) -> Result<u64, Reply> {
+    cursor_value(arg).ok_or(Reply::error(err::INVALID_CURSOR))
+}
+
+fn cursor_value(arg: &[u8]) -> Option<u64> {
     if arg.is_empty() {
         return Some(0);
     }

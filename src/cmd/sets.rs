@@ -27,7 +27,8 @@
 //! [`Db::update`]: crate::keyspace::Db::update
 //! [`Db::get`]: crate::keyspace::Db::get
 
-use super::hashes::{parse_random_count, parse_scan_cursor, repeats, scan_indexed, scan_reply, ScanOptions};
+use super::hashes::{parse_random_count, repeats, scan_indexed};
+use super::keys::{parse_cursor, scan_reply, ScanOptions};
 use super::{err, is, parse_int, reply_value, Access, CmdResult, CommandSpec, CommandTable, Ctx, Handler};
 use crate::keyspace::types::Set;
 use crate::keyspace::{Db, Entry, Keyspace, Str, UnixMillis, Value};
@@ -314,10 +315,10 @@ fn srandmember<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
 /// comes whole, with cursor 0, as from Redis. A missing key is an empty
 /// scan, whatever the options.
 fn sscan<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
-    let cursor = parse_scan_cursor(&args[2])?;
+    let cursor = parse_cursor(&args[2])?;
     ctx.db().get(&args[1], ctx.now, |e| {
         let Some(s) = set_of(e)? else { return Ok(scan_reply(0, Vec::new())) };
-        let opts = ScanOptions::parse(&args[3..])?;
+        let opts = ScanOptions::parse(&args[3..], false)?;
         let mut items = Vec::new();
         let next = scan_indexed(&s.members, cursor, &opts, s.is_intset(), |m, _| items.push(reply_value(m)));
         Ok(scan_reply(next, items))

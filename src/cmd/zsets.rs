@@ -27,11 +27,12 @@
 //! connection to wait ([`Ctx::block_on`]); ZADD, ZINCRBY and ZRANGESTORE
 //! signal the keys they add members to ([`Ctx::signal_ready`]).
 
+use super::keys::{scan_reply, ScanOptions};
 use super::{
     err, is, parse_int, parse_timeout, reply_value, wrong_arity, Access, CmdResult, CommandSpec, CommandTable, Ctx,
 };
 use crate::keyspace::types::ZSet;
-use crate::keyspace::{glob, Entry, Keyspace, Value};
+use crate::keyspace::{Entry, Keyspace, Value};
 use crate::resp::reply::format_double;
 use crate::resp::{Protocol, Reply};
 use bytes::Bytes;
@@ -858,34 +859,16 @@ fn bzpop<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes], min: bool) -> CmdRes
 /// present throughout is returned) trivially. A rank cursor would not keep
 /// it: removing a member before the cursor would shift the rest past it.
 fn zscan<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
-    super::keys::parse_cursor(&args[2]).ok_or(Reply::error(err::INVALID_CURSOR))?;
-    let empty_scan = || Reply::Array(vec![Reply::bulk_str("0"), Reply::Array(Vec::new())]);
-    if !ctx.db().get(&args[1], ctx.now, |e| zset_ref(e).map(|z| z.is_some()))? {
-        return Ok(empty_scan());
-    }
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < args.len() {
-        let more = args.len() - i >= 2;
-        if is(&args[i], "count") && more {
-            if parse_int(&args[i + 1])? < 1 {
-                return Err(Reply::error(err::SYNTAX));
-            }
-        } else if is(&args[i], "match") && more {
-            pattern = (&args[i + 1][..] != b"*").then_some(&args[i + 1][..]);
-        } else {
-            return Err(Reply::error(err::SYNTAX));
-        }
-        i += 2;
-    }
+    super::keys::parse_cursor(&args[2])?;
     ctx.db().get(&args[1], ctx.now, |e| {
-        let Some(z) = zset_ref(e)? else { return Ok(empty_scan()) };
+        let Some(z) = zset_ref(e)? else { return Ok(scan_reply(0, Vec::new())) };
+        let opts = ScanOptions::parse(&args[3..], false)?;
         let mut out = Vec::new();
-        for (m, s) in z.iter().filter(|(m, _)| pattern.is_none_or(|p| glob::matches(p, m, false))) {
+        for (m, s) in z.iter().filter(|(m, _)| opts.matches(m)) {
             out.push(reply_value(m));
             out.push(Reply::bulk_str(&format_double(s)));
         }
-        Ok(Reply::Array(vec![Reply::bulk_str("0"), Reply::Array(out)]))
+        Ok(scan_reply(0, out))
     })
 }
 
