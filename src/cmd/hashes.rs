@@ -134,6 +134,20 @@ pub(crate) fn repeats(count: i64) -> Result<usize, Reply> {
     Ok(n as usize)
 }
 
+/// The positions HRANDFIELD and SRANDMEMBER pick among `len > 0`
+/// elements for `count`: with repeats for a negative count, all of them in
+/// order for a count of at least `len`, else `count` distinct ones.
+pub(crate) fn random_positions(len: usize, count: i64) -> Result<Vec<usize>, Reply> {
+    let mut rng = rand::rng();
+    Ok(if count < 0 {
+        (0..repeats(count)?).map(|_| rng.random_range(0..len)).collect()
+    } else if count as u64 >= len as u64 {
+        (0..len).collect()
+    } else {
+        rand::seq::index::sample(&mut rng, len, count as usize).into_vec()
+    })
+}
+
 /// One step of a scan over an [`Indexed`] map: the next cursor and the
 /// matching entries. `whole` returns everything at once with cursor 0,
 /// as Redis does for its compact encodings.
@@ -408,21 +422,9 @@ fn hrandfield<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
                 out.push(reply_value(v));
             }
         };
-        let len = h.len();
-        let mut rng = rand::rng();
-        if count < 0 {
-            for _ in 0..repeats(count)? {
-                if let Some((k, v)) = h.fields.get_index(rng.random_range(0..len)) {
-                    push(k, v);
-                }
-            }
-        } else if count as u64 >= len as u64 {
-            h.fields.iter().for_each(|(k, v)| push(k, v));
-        } else {
-            for i in rand::seq::index::sample(&mut rng, len, count as usize) {
-                if let Some((k, v)) = h.fields.get_index(i) {
-                    push(k, v);
-                }
+        for i in random_positions(h.len(), count)? {
+            if let Some((k, v)) = h.fields.get_index(i) {
+                push(k, v);
             }
         }
         Ok(Reply::Array(out))

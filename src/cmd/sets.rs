@@ -27,7 +27,7 @@
 //! [`Db::update`]: crate::keyspace::Db::update
 //! [`Db::get`]: crate::keyspace::Db::get
 
-use super::hashes::{parse_random_count, repeats, scan_indexed};
+use super::hashes::{parse_random_count, random_positions, scan_indexed};
 use super::keys::{parse_cursor, scan_reply, ScanOptions};
 use super::{err, is, parse_int, reply_value, Access, CmdResult, CommandSpec, CommandTable, Ctx, Handler};
 use crate::keyspace::types::Set;
@@ -296,16 +296,8 @@ fn srandmember<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
             return Ok(s.members.get_index(i).map_or(Reply::Null, |(m, _)| reply_value(m)));
         };
         let Some(s) = set else { return Ok(Reply::Array(Vec::new())) };
-        let len = s.len();
         let pick = |i: usize| s.members.get_index(i).map_or(Reply::Null, |(m, _)| reply_value(m));
-        let out = if count < 0 {
-            (0..repeats(count)?).map(|_| pick(rng.random_range(0..len))).collect()
-        } else if count as u64 >= len as u64 {
-            s.members.keys().map(reply_value).collect()
-        } else {
-            rand::seq::index::sample(&mut rng, len, count as usize).into_iter().map(pick).collect()
-        };
-        Ok(Reply::Array(out))
+        Ok(Reply::Array(random_positions(s.len(), count)?.into_iter().map(pick).collect()))
     })
 }
 
