@@ -37,11 +37,11 @@
 //! [`Db::get`]: crate::keyspace::Db::get
 
 use super::{
-    err, is, parse_int, parse_timeout, reply_value, wrong_arity, Access, CmdResult, CommandSpec, CommandTable, Ctx,
-    Handler,
+    delete_if_empty, empty_entry, err, is, parse_int, parse_timeout, reply_value, wrong_arity, Access, CmdResult,
+    CommandSpec, CommandTable, Ctx, Handler,
 };
 use crate::keyspace::types::list::{End, List};
-use crate::keyspace::{Entry, Keyspace, Str, Value};
+use crate::keyspace::{Entry, Keyspace, Str};
 use crate::resp::Reply;
 use bytes::Bytes;
 
@@ -179,20 +179,6 @@ fn list_mut(e: &mut Entry) -> Result<&mut List, Reply> {
     super::typed_mut(e)
 }
 
-/// A new, empty list entry (filled by the caller before the update ends).
-fn new_list() -> Entry {
-    Entry { value: Value::List(Box::default()), expires_at: None }
-}
-
-/// Delete the key if the update left its list empty, as Redis does.
-fn drop_if_empty(slot: &mut Option<Entry>) {
-    if let Some(Entry { value: Value::List(l), .. }) = slot {
-        if l.is_empty() {
-            *slot = None;
-        }
-    }
-}
-
 /// `LEFT` or `RIGHT` (any case), else `ERR syntax error`.
 fn parse_end(arg: &[u8]) -> Result<End, Reply> {
     if is(arg, "left") {
@@ -216,7 +202,7 @@ fn pop_one<K: Keyspace>(ctx: &Ctx<'_, K>, key: &[u8], end: End) -> Result<Option
     ctx.db().update(key, ctx.now, |slot| {
         let Some(entry) = slot else { return Ok(None) };
         let popped = list_mut(entry)?.pop(end);
-        drop_if_empty(slot);
+        delete_if_empty::<List>(slot);
         Ok(popped)
     })
 }
@@ -259,7 +245,7 @@ fn push_generic<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes], end: End, onl
         if slot.is_none() && only_if_exists {
             return Ok(0);
         }
-        let list = list_mut(slot.get_or_insert_with(new_list))?;
+        let list = list_mut(slot.get_or_insert_with(empty_entry::<List>))?;
         for e in elements {
             list.push(end, Str::from_slice(e));
         }
@@ -306,7 +292,7 @@ fn pop_generic<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes], end: End, name
         let list = list_mut(entry)?;
         let n = count.min(list.len());
         let popped: Vec<Str> = (0..n).filter_map(|_| list.pop(end)).collect();
-        drop_if_empty(slot);
+        delete_if_empty::<List>(slot);
         Ok(Some(popped))
     })?;
     Ok(match popped {
@@ -444,7 +430,7 @@ fn lrem<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     ctx.db().update(&args[1], ctx.now, |slot| {
         let Some(entry) = slot else { return Ok(Reply::Integer(0)) };
         let removed = list_mut(entry)?.remove(count, &args[3]);
-        drop_if_empty(slot);
+        delete_if_empty::<List>(slot);
         Ok(Reply::Integer(removed as i64))
     })
 }
@@ -458,7 +444,7 @@ fn ltrim<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     ctx.db().update(&args[1], ctx.now, |slot| {
         let Some(entry) = slot else { return Ok(Reply::OK) };
         list_mut(entry)?.trim(start, stop);
-        drop_if_empty(slot);
+        delete_if_empty::<List>(slot);
         Ok(Reply::OK)
     })
 }
@@ -508,7 +494,7 @@ fn move_generic<K: Keyspace>(ctx: &mut Ctx<'_, K>, source: &[u8], destination: &
             Some(e) => {
                 let reply = reply_value(&e);
                 db.update(destination, now, |slot| {
-                    list_mut(slot.get_or_insert_with(new_list)).map(|list| list.push(to, e))
+                    list_mut(slot.get_or_insert_with(empty_entry::<List>)).map(|list| list.push(to, e))
                 })?;
                 Some(reply)
             }

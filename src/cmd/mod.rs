@@ -389,14 +389,25 @@ pub fn with_collection<T: Collection, R>(
         if !create {
             return Ok(missing());
         }
-        *slot = Some(Entry { value: T::default().wrap(), expires_at: None });
+        *slot = Some(empty_entry::<T>());
     }
-    let c = typed_mut::<T>(slot.as_mut().expect("present"))?;
-    let result = f(c);
-    if c.is_empty() {
+    let result = f(typed_mut::<T>(slot.as_mut().expect("present"))?);
+    delete_if_empty::<T>(slot);
+    result
+}
+
+/// A new entry holding an empty collection of type `T`, with no expiry
+/// (filled by the caller before its update ends).
+pub fn empty_entry<T: Collection>() -> Entry {
+    Entry { value: T::default().wrap(), expires_at: None }
+}
+
+/// Delete the key if the update left its collection of type `T` empty, as
+/// Redis does.
+pub fn delete_if_empty<T: Collection>(slot: &mut Option<Entry>) {
+    if slot.as_ref().and_then(|e| T::of(&e.value)).is_some_and(|c| c.is_empty()) {
         *slot = None;
     }
-    result
 }
 
 /// A reply carrying a string read from the keyspace (see [`Str::to_bytes`]

@@ -29,7 +29,8 @@
 
 use super::keys::{scan_reply, ScanOptions};
 use super::{
-    err, is, parse_int, parse_timeout, reply_value, wrong_arity, Access, CmdResult, CommandSpec, CommandTable, Ctx,
+    delete_if_empty, err, is, parse_int, parse_timeout, reply_value, wrong_arity, Access, CmdResult, CommandSpec,
+    CommandTable, Ctx,
 };
 use crate::keyspace::types::ZSet;
 use crate::keyspace::{Entry, Keyspace, Value};
@@ -214,13 +215,6 @@ fn zset_mut(slot: &mut Option<Entry>) -> Result<Option<&mut ZSet>, Reply> {
     slot.as_mut().map(super::typed_mut).transpose()
 }
 
-/// Delete the key if its sorted set is now empty, as Redis does.
-fn delete_if_empty(slot: &mut Option<Entry>) {
-    if matches!(slot, Some(Entry { value: Value::ZSet(z), .. }) if z.is_empty()) {
-        *slot = None;
-    }
-}
-
 /// A member and its score, as a reply: `[member, score]` pairs in RESP3,
 /// flat in RESP2 (`out` is the array being built).
 fn push_with_score(out: &mut Vec<Reply>, proto: Protocol, member: Reply, score: f64) {
@@ -358,7 +352,7 @@ fn zadd_generic<K: Keyspace>(ctx: &mut Ctx<'_, K>, key: &Bytes, flags: AddFlags,
                 }
             }
         }
-        delete_if_empty(slot);
+        delete_if_empty::<ZSet>(slot);
         result.map(|()| out)
     })?;
     if out.added > 0 {
@@ -381,7 +375,7 @@ fn zrem<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     let removed = ctx.db().update(&args[1], ctx.now, |slot| {
         let Some(z) = zset_mut(slot)? else { return Ok(0) };
         let removed = args[2..].iter().filter(|m| z.remove(m).is_some()).count();
-        delete_if_empty(slot);
+        delete_if_empty::<ZSet>(slot);
         Ok::<_, Reply>(removed)
     })?;
     Ok(Reply::Integer(removed as i64))
@@ -809,7 +803,7 @@ fn zpop<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes], min: bool) -> CmdResu
             let Some((m, s)) = z.pop(min) else { break };
             push_with_score(&mut out, proto, reply_value(&m), s);
         }
-        delete_if_empty(slot);
+        delete_if_empty::<ZSet>(slot);
         Ok(Reply::Array(out))
     })
 }
@@ -835,7 +829,7 @@ fn bzpop<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes], min: bool) -> CmdRes
         let popped = ctx.db().update(key, ctx.now, |slot| {
             let Some(z) = zset_mut(slot)? else { return Ok(None) };
             let popped = z.pop(min);
-            delete_if_empty(slot);
+            delete_if_empty::<ZSet>(slot);
             Ok::<_, Reply>(popped)
         })?;
         if let Some((m, s)) = popped {
