@@ -29,8 +29,8 @@
 
 use super::keys::{scan_reply, ScanOptions};
 use super::{
-    delete_if_empty, err, is, parse_int, parse_timeout, reply_value, wrong_arity, Access, CmdResult, CommandSpec,
-    CommandTable, Ctx,
+    delete_if_empty, empty_entry, err, is, parse_int, parse_timeout, reply_value, wrong_arity, Access, CmdResult,
+    CommandSpec, CommandTable, Ctx,
 };
 use crate::keyspace::types::ZSet;
 use crate::keyspace::{Entry, Keyspace, Value};
@@ -320,7 +320,7 @@ fn zadd_generic<K: Keyspace>(ctx: &mut Ctx<'_, K>, key: &Bytes, flags: AddFlags,
             if flags.xx {
                 return Ok(out);
             }
-            *slot = Some(Entry { value: Value::ZSet(Box::default()), expires_at: None });
+            *slot = Some(empty_entry::<ZSet>());
         }
         let z = zset_mut(slot)?.expect("just created");
         let mut result = Ok(());
