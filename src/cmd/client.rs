@@ -6,7 +6,7 @@
 //! listing costs the clients nothing until someone asks for it. Figures
 //! convoy does not track (buffer sizes, memory) read 0.
 
-use super::server::{help, printable, subcommand, validate_client_name};
+use super::server::{help, printable, subcommand};
 use super::{err, error_line, is, owned, parse_int, Access, CmdResult, CommandSpec, CommandTable, Ctx, Subcommand};
 use crate::keyspace::Keyspace;
 use crate::resp::Reply;
@@ -92,9 +92,7 @@ fn client<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
         "client|id" => Ok(Reply::Integer(me.id as i64)),
         "client|getname" => Ok(me.name.lock().clone().map_or(Reply::Null, Reply::Bulk)),
         "client|setname" => {
-            // An empty name removes the name.
-            validate_client_name(&args[2])?;
-            *me.name.lock() = (!args[2].is_empty()).then(|| owned(&args[2]));
+            set_name(me, &args[2])?;
             Ok(Reply::OK)
         }
         "client|setinfo" => {
@@ -215,4 +213,14 @@ fn describe(c: &ClientInfo, current: Option<&'static str>) -> String {
         c.resp.load(Ordering::Relaxed),
     );
     s
+}
+
+/// Name a client (CLIENT SETNAME, HELLO SETNAME): any characters from `!`
+/// to `~`, as Redis allows; an empty name removes the name.
+pub fn set_name(client: &ClientInfo, name: &[u8]) -> Result<(), Reply> {
+    if !printable(name) {
+        return Err(Reply::error("ERR Client names cannot contain spaces, newlines or special characters."));
+    }
+    *client.name.lock() = (!name.is_empty()).then(|| Bytes::copy_from_slice(name));
+    Ok(())
 }

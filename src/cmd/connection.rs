@@ -113,8 +113,7 @@ fn hello<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
         }
     }
     if let Some(name) = setname {
-        super::server::validate_client_name(&name)?;
-        *ctx.client.info.name.lock() = if name.is_empty() { None } else { Some(super::owned(&name)) };
+        super::client::set_name(&ctx.client.info, &name)?;
     }
     ctx.client.set_protocol(protocol);
     Ok(Reply::Map(vec![

@@ -95,14 +95,6 @@ pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
     });
 }
 
-/// CLIENT SETNAME's rule: no spaces or newlines (Redis: any char from `!` to `~`).
-pub fn validate_client_name(name: &[u8]) -> Result<(), Reply> {
-    if !printable(name) {
-        return Err(Reply::error("ERR Client names cannot contain spaces, newlines or special characters."));
-    }
-    Ok(())
-}
-
 /// Whether every byte is a printable ASCII character other than space,
 /// Redis's rule for client names and library names.
 pub fn printable(s: &[u8]) -> bool {
