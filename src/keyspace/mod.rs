@@ -369,11 +369,18 @@ impl<K: Keyspace> Db<K> {
     }
 }
 
+/// The process's one hash seed, random per process (so clients cannot
+/// pick colliding keys) and fixed for its life: behind [`stable_hash`] and
+/// the collections' shared hasher.
+pub fn process_seed() -> &'static ahash::RandomState {
+    static STATE: std::sync::OnceLock<ahash::RandomState> = std::sync::OnceLock::new();
+    STATE.get_or_init(ahash::RandomState::new)
+}
+
 /// A hash of a key that is stable for the life of the process, used for
 /// SCAN cursors and for picking shards of the expiry index.
 pub fn stable_hash(key: &[u8]) -> u64 {
-    static STATE: std::sync::OnceLock<ahash::RandomState> = std::sync::OnceLock::new();
-    STATE.get_or_init(ahash::RandomState::new).hash_one(key)
+    process_seed().hash_one(key)
 }
 
 /// Run `$body` with the type alias `$K` bound to the backend named `$name`

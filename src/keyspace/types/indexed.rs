@@ -44,8 +44,7 @@ impl BuildHasher for SharedSeed {
     type Hasher = ahash::AHasher;
 
     fn build_hasher(&self) -> ahash::AHasher {
-        static STATE: std::sync::OnceLock<ahash::RandomState> = std::sync::OnceLock::new();
-        STATE.get_or_init(ahash::RandomState::new).build_hasher()
+        crate::keyspace::process_seed().build_hasher()
     }
 }
 
