@@ -23,7 +23,7 @@ use super::blocking::Waiter;
 use super::clients::Push;
 use super::{ClientState, Shared};
 use crate::cmd::{self, BlockRequest, Ctx};
-use crate::keyspace::{now_ms, Keyspace};
+use crate::keyspace::{now_ms, Keyspace, UnixMillis};
 use crate::resp::parse::Limits;
 use crate::resp::{parse_request, ParseError, Reply};
 use bytes::{Bytes, BytesMut};
@@ -73,12 +73,15 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
             _ = shutdown.wait_for(|stop| *stop) => break 'conn,
         }
 
-        // Execute every complete request in the buffer.
+        // Execute every complete request in the buffer, at one clock
+        // reading for the batch (as Redis caches its clock per event-loop
+        // pass).
+        let mut now = now_ms();
         let mut last_cmd = None;
         loop {
             match parse_request(&mut input, limits) {
                 Ok(Some(args)) => {
-                    let (mut reply, block) = run(&shared, &mut client, &args);
+                    let (mut reply, block) = run(&shared, &mut client, &args, now);
                     if let Some(request) = block {
                         // Show the client everything before the blocked
                         // command, then wait.
@@ -94,6 +97,9 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
                             Some(r) => reply = r,
                             None => break 'conn,
                         }
+                        // Time passed while blocked: read the clock again
+                        // for the rest of the batch.
+                        now = now_ms();
                     }
                     reply.encode(client.protocol, &mut output);
                     // The owner's own counter, bumped per command so that an
@@ -159,8 +165,13 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
 
 /// Run one request at the current time; returns its reply and, if it is a
 /// blocking command that found nothing, what it wants to wait for.
-fn run<K: Keyspace>(shared: &Shared<K>, client: &mut ClientState, args: &[Bytes]) -> (Reply, Option<BlockRequest>) {
-    let mut ctx = Ctx::new(shared, client, now_ms());
+fn run<K: Keyspace>(
+    shared: &Shared<K>,
+    client: &mut ClientState,
+    args: &[Bytes],
+    now: UnixMillis,
+) -> (Reply, Option<BlockRequest>) {
+    let mut ctx = Ctx::new(shared, client, now);
     let reply = cmd::execute(&mut ctx, args);
     (reply, ctx.block.take())
 }
@@ -217,7 +228,7 @@ async fn wait_blocked<K: Keyspace>(
         // Retry right after registering (no lost wake-up, see blocking.rs)
         // and after every wake-up.
         shared.blocking.retrying(&registration.waiter);
-        let (reply, block) = run(shared, client, args);
+        let (reply, block) = run(shared, client, args, now_ms());
         if block.is_none() {
             return Some(reply);
         }
