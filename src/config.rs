@@ -69,6 +69,42 @@ pub struct Config {
     /// Active expiry cycles per second (Redis's `hz`).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=500))]
     pub hz: u32,
+
+    /// Keep a write-ahead log (Redis's append-only file) in `--dir`, and
+    /// replay it at start.
+    #[arg(long, default_value = "no", value_parser = yes_no, action = clap::ArgAction::Set)]
+    pub appendonly: bool,
+
+    /// When the log is fsynced: always (before each write is acknowledged,
+    /// grouped across clients), everysec, or no (left to the kernel).
+    #[arg(long, value_enum, default_value = "everysec")]
+    pub appendfsync: crate::wal::Fsync,
+
+    /// Group commit: one fsync covers every record pending at that moment.
+    /// `no` is the naive design, kept for comparison: with
+    /// `--appendfsync always`, each write command writes and fsyncs the log
+    /// itself before it is acknowledged.
+    #[arg(long, default_value = "yes", value_parser = yes_no, action = clap::ArgAction::Set)]
+    pub group_commit: bool,
+
+    /// Directory of the write-ahead log (`appendonly.aof`).
+    #[arg(long, default_value = ".")]
+    pub dir: std::path::PathBuf,
+
+    /// On finding damage before the end of the log at start, cut the log
+    /// there (losing what follows) instead of refusing to start. A torn
+    /// record at the very end is always cut, with a warning.
+    #[arg(long, default_value = "no", value_parser = yes_no, action = clap::ArgAction::Set)]
+    pub aof_truncate_corrupt: bool,
+}
+
+/// redis.conf's booleans: `yes` or `no`.
+fn yes_no(s: &str) -> Result<bool, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err(format!("expected yes or no, not '{s}'")),
+    }
 }
 
 impl Config {

@@ -72,6 +72,8 @@ struct View<'a> {
     port: u16,
     bind: &'a str,
     databases: usize,
+    appendonly: bool,
+    dir: &'a std::path::Path,
 }
 
 /// A new value for a mutable parameter, or the reason it was refused (the
@@ -98,12 +100,12 @@ const PARAMS: &[Param] = &[
             Ok(())
         }),
     },
-    Param { name: "appendonly", get: |_| "no".to_string(), set: None },
+    Param { name: "appendonly", get: |v| if v.appendonly { "yes" } else { "no" }.to_string(), set: None },
     Param { name: "bind", get: |v| v.bind.to_string(), set: None },
     Param { name: "databases", get: |v| v.databases.to_string(), set: None },
     Param {
         name: "dir",
-        get: |_| std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default(),
+        get: |v| std::fs::canonicalize(v.dir).unwrap_or_else(|_| v.dir.to_path_buf()).display().to_string(),
         set: None,
     },
     Param {
@@ -214,6 +216,8 @@ fn config_get<K: Keyspace>(ctx: &mut Ctx<'_, K>, patterns: &[Bytes]) -> CmdResul
         port: ctx.server.local_addr.port(),
         bind: &ctx.server.config.bind,
         databases: ctx.server.dbs.len(),
+        appendonly: ctx.server.wal.is_some(),
+        dir: &ctx.server.config.dir,
     };
     let mut seen = [false; PARAMS.len()];
     let mut out = Vec::new();
@@ -272,6 +276,11 @@ fn config_set<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     let mut next = settings.clone();
     for (set, name, value) in changes {
         set(&mut next, value).map_err(|why| failed(name, &why))?;
+    }
+    if let Some(wal) = ctx.server.wal.as_deref() {
+        // The log's policy changes at once, as Redis's does.
+        let policy = <crate::wal::Fsync as clap::ValueEnum>::from_str(next.appendfsync, true).expect("checked");
+        wal.set_fsync_policy(policy);
     }
     *settings = next;
     Ok(Reply::OK)

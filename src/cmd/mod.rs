@@ -23,6 +23,7 @@ pub mod connection;
 pub mod hashes;
 pub mod keys;
 pub mod lists;
+pub mod propagate;
 pub mod pubsub;
 pub mod server;
 pub mod sets;
@@ -172,6 +173,12 @@ pub struct CommandSpec<K> {
 }
 
 impl<K> CommandSpec<K> {
+    /// Whether the command may change keys (its first flag is `write`,
+    /// checked when it is registered): such commands are logged.
+    pub fn writes(&self) -> bool {
+        self.flags.first() == Some(&"write")
+    }
+
     /// Whether `argc` arguments (name included) satisfy the arity.
     pub fn arity_ok(&self, argc: usize) -> bool {
         let argc = argc as i64;
@@ -223,6 +230,11 @@ impl<K: Keyspace> CommandTable<K> {
         assert!(
             !(spec.flags.contains(&"write") && spec.access == Access::None),
             "{} writes without the gate",
+            spec.name
+        );
+        assert!(
+            spec.flags.contains(&"write") == spec.writes(),
+            "{}: `write` must come first among the flags",
             spec.name
         );
         let old = self.by_name.insert(spec.name.as_bytes(), spec);
@@ -283,15 +295,33 @@ pub fn execute<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> Reply {
         Access::ExclusiveIfManyKeys => Access::Shared,
         a => a,
     };
-    let result = match access {
-        Access::None => (spec.handler)(ctx, args),
-        Access::Shared => {
+    // With the write-ahead log on, a write command is logged before it
+    // leaves the gate, and a single-key one holds its keys' ordering
+    // stripes from before it applies until it is logged (see
+    // `wal::order`).
+    let wal = server.wal.as_deref().filter(|_| spec.writes());
+    let result = match (access, wal) {
+        (Access::None, _) => (spec.handler)(ctx, args),
+        (Access::Shared, None) => {
             let _gate = server.gate.shared();
             (spec.handler)(ctx, args)
         }
+        (Access::Shared, Some(wal)) => {
+            let _gate = server.gate.shared();
+            let _stripes = wal.order.lock_keys(ctx.client.db, propagate::command_keys(spec, args));
+            let result = (spec.handler)(ctx, args);
+            if let Ok(reply) = &result {
+                propagate::log_command(ctx, spec, args, reply, false);
+            }
+            result
+        }
         _ => {
             let _gate = server.gate.exclusive();
-            (spec.handler)(ctx, args)
+            let result = (spec.handler)(ctx, args);
+            if let (Ok(reply), Some(_)) = (&result, wal) {
+                propagate::log_command(ctx, spec, args, reply, true);
+            }
+            result
         }
     };
     result.unwrap_or_else(|e| e)
@@ -299,9 +329,15 @@ pub fn execute<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> Reply {
 
 /// Run a command queued by MULTI, from EXEC: the caller already holds the
 /// gate's exclusive side, so the command does not enter it again.
-pub(crate) fn execute_queued<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> Reply {
+pub fn execute_queued<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> Reply {
     match ctx.server.commands.get(&args[0]) {
-        Some(spec) => (spec.handler)(ctx, args).unwrap_or_else(|e| e),
+        Some(spec) => {
+            let result = (spec.handler)(ctx, args);
+            if let (Ok(reply), true) = (&result, spec.writes()) {
+                propagate::log_command(ctx, spec, args, reply, true);
+            }
+            result.unwrap_or_else(|e| e)
+        }
         None => unknown_command(args),
     }
 }

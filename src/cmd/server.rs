@@ -87,12 +87,37 @@ pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
         since: "2.6.0",
         ..server("time", 1, &["loading", "stale", "fast"], "Returns the server time.", time::<K>)
     });
+    t.add(CommandSpec {
+        since: "1.0.0",
+        ..server(
+            "bgrewriteaof",
+            1,
+            &["admin", "noscript", "no_async_loading"],
+            "Asynchronously rewrites the append-only file to disk.",
+            bgrewriteaof::<K>,
+        )
+    });
     t.add(server("info", -1, &["loading", "stale"], "Returns information and statistics about the server.", info::<K>));
     t.add(CommandSpec {
         since: "2.8.13",
         subcommands: COMMAND_SUBCOMMANDS,
         ..server("command", -1, &["loading", "stale"], "Returns detailed information about all commands.", command::<K>)
     });
+}
+
+/// # Format
+/// `BGREWRITEAOF`
+///
+/// Starts a rewrite of the write-ahead log from the live keyspace, in the
+/// background (see [`crate::wal::rewrite`]).
+fn bgrewriteaof<K: Keyspace>(ctx: &mut Ctx<'_, K>, _args: &[Bytes]) -> CmdResult {
+    let Some(wal) = ctx.server.wal.as_deref() else {
+        return Err(Reply::error("ERR The append-only file is off: start convoy with --appendonly yes"));
+    };
+    if !wal.rewrites.request() {
+        return Err(Reply::error("ERR Background append only file rewriting already in progress"));
+    }
+    Ok(Reply::status("Background append only file rewriting started"))
 }
 
 /// Whether every byte is a printable ASCII character other than space,
@@ -315,11 +340,42 @@ fn info_persistence<K: Keyspace>(s: &Shared<K>, out: &mut String) {
     field(out, "rdb_bgsave_in_progress", 0);
     field(out, "rdb_last_save_time", started);
     field(out, "rdb_last_bgsave_status", "ok");
-    field(out, "aof_enabled", 0);
-    field(out, "aof_rewrite_in_progress", 0);
+    let Some(wal) = s.wal.as_deref() else {
+        field(out, "aof_enabled", 0);
+        field(out, "aof_rewrite_in_progress", 0);
+        field(out, "aof_rewrite_scheduled", 0);
+        field(out, "aof_last_rewrite_time_sec", -1);
+        field(out, "aof_current_rewrite_time_sec", -1);
+        field(out, "aof_last_bgrewrite_status", "ok");
+        field(out, "aof_rewrites", 0);
+        field(out, "aof_last_write_status", "ok");
+        return;
+    };
+    let rw = &wal.rewrites;
+    let f = wal.figures();
+    let status = |ok: bool| if ok { "ok" } else { "err" };
+    field(out, "aof_enabled", 1);
+    field(out, "aof_rewrite_in_progress", rw.in_progress.load(Ordering::Relaxed) as u8);
     field(out, "aof_rewrite_scheduled", 0);
-    field(out, "aof_last_bgrewrite_status", "ok");
-    field(out, "aof_last_write_status", "ok");
+    field(out, "aof_last_rewrite_time_sec", rw.last_time_sec.load(Ordering::Relaxed));
+    field(out, "aof_current_rewrite_time_sec", rw.current_time_sec());
+    field(out, "aof_last_bgrewrite_status", status(!rw.last_failed.load(Ordering::Relaxed)));
+    field(out, "aof_rewrites", rw.rewrites.load(Ordering::Relaxed));
+    field(out, "aof_last_write_status", status(f.last_write_ok));
+    field(out, "aof_current_size", f.current_size);
+    field(out, "aof_base_size", f.base_size);
+    field(out, "aof_pending_rewrite", 0);
+    field(out, "aof_buffer_length", f.buffer_length);
+    field(out, "aof_pending_bio_fsync", 0);
+    field(out, "aof_delayed_fsync", 0);
+    // convoy's own: how well group commit groups.
+    field(out, "aof_fsync_policy", wal.fsync_policy().name());
+    field(out, "aof_group_commit", if wal.group_commit() { "yes" } else { "no" });
+    field(out, "aof_records", f.records);
+    field(out, "aof_fsyncs", f.fsyncs);
+    field(out, "aof_records_fsynced", f.records_fsynced);
+    let per = if f.fsyncs == 0 { 0.0 } else { f.records_fsynced as f64 / f.fsyncs as f64 };
+    field(out, "aof_records_per_fsync", format!("{per:.2}"));
 }
 
 fn info_stats<K: Keyspace>(s: &Shared<K>, out: &mut String) {

@@ -103,6 +103,13 @@ pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
         xdel::<K>,
     ));
     t.add(stream("xtrim", -4, &["write"], "Deletes messages from the beginning of a stream.", xtrim::<K>));
+    t.add(stream(
+        "xsetid",
+        -3,
+        &["write", "denyoom", "fast"],
+        "An internal command for replicating stream values.",
+        xsetid::<K>,
+    ));
     t.add(CommandSpec {
         // The keys follow STREAMS, wherever it is.
         keys: (0, 0, 0),
@@ -457,6 +464,61 @@ fn xdel<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
         let ids = args[2..].iter().map(|a| parse_strict_id(a)).collect::<Result<Vec<_>, _>>()?;
         let deleted = ids.into_iter().filter(|id| stream.delete(*id)).count();
         Ok(Reply::Integer(deleted as i64))
+    })
+}
+
+/// # Format
+/// `XSETID key last-id [ENTRIESADDED entries-added] [MAXDELETEDID
+/// max-deleted-id]`: `OK`. Sets a stream's bookkeeping, which its entries
+/// alone do not show (the log's rewrite writes it after a stream's
+/// entries).
+fn xsetid<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
+    let id = parse_strict_id(&args[2])?;
+    let mut entries_added = None;
+    let mut max_deleted = StreamId::MIN;
+    let mut i = 3;
+    while i < args.len() {
+        let value = args.get(i + 1).ok_or(Reply::error(super::err::SYNTAX))?;
+        if super::is(&args[i], "entriesadded") {
+            let n = super::parse_int(value)?;
+            if n < 0 {
+                return Err(Reply::error("ERR entries_added must be positive"));
+            }
+            entries_added = Some(n as u64);
+        } else if super::is(&args[i], "maxdeletedid") {
+            max_deleted = parse_strict_id(value)?;
+            if id < max_deleted {
+                return Err(Reply::error(
+                    "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id",
+                ));
+            }
+        } else {
+            return Err(Reply::error(super::err::SYNTAX));
+        }
+        i += 2;
+    }
+    let now = ctx.now;
+    ctx.db().update(&args[1], now, |slot| {
+        let Some(e) = slot else { return Err(Reply::error(super::err::NO_SUCH_KEY)) };
+        let stream = stream_mut(e)?;
+        if let Some(top) = stream.last_entry_id() {
+            if id < top {
+                return Err(Reply::error("ERR The ID specified in XSETID is smaller than the target stream top item"));
+            }
+            if entries_added.is_some_and(|n| (stream.len() as u64) > n) {
+                return Err(Reply::error(
+                    "ERR The entries_added specified in XSETID is smaller than the target stream length",
+                ));
+            }
+        }
+        stream.last_id = id;
+        if let Some(n) = entries_added {
+            stream.entries_added = n;
+        }
+        if max_deleted != StreamId::MIN {
+            stream.max_deleted_entry_id = max_deleted;
+        }
+        Ok(Reply::OK)
     })
 }
 

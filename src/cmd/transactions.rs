@@ -131,7 +131,7 @@ fn exec<K: Keyspace>(ctx: &mut Ctx<'_, K>, _args: &[Bytes]) -> CmdResult {
     // A watched key that expired since WATCH counts as changed: remove it
     // now, which raises the flag.
     for (db, key) in &ctx.client.watching {
-        server.dbs[*db].exists(key, ctx.now);
+        server.dbs[*db].purge_expired(key, ctx.now);
     }
     // Relaxed: every touch happened in a command that has ended, before
     // the exclusive gate above was granted.
@@ -143,6 +143,9 @@ fn exec<K: Keyspace>(ctx: &mut Ctx<'_, K>, _args: &[Bytes]) -> CmdResult {
     ctx.in_exec = true;
     let replies = multi.queue.iter().map(|args| super::execute_queued(ctx, args)).collect();
     ctx.in_exec = false;
+    // The log wraps the transaction's writes in MULTI ... EXEC, so that a
+    // crash in the middle of writing them replays none of them.
+    super::propagate::end_transaction(ctx);
     Ok(Reply::Array(replies))
 }
 

@@ -185,7 +185,13 @@ pub struct Db<K> {
     pub watches: watch::Watches,
     scans: scan::ScanCursors,
     expired_keys: AtomicU64,
+    /// Told of each expired key this database removes, inside that key's
+    /// critical section (see [`Db::on_expired`]).
+    expired_hook: std::sync::OnceLock<ExpiredHook>,
 }
+
+/// See [`Db::on_expired`].
+pub type ExpiredHook = Box<dyn Fn(&[u8]) + Send + Sync>;
 
 impl<K: Keyspace> Default for Db<K> {
     fn default() -> Self {
@@ -201,7 +207,20 @@ impl<K: Keyspace> Db<K> {
             watches: watch::Watches::default(),
             scans: scan::ScanCursors::new(),
             expired_keys: AtomicU64::new(0),
+            expired_hook: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Have `hook` called with each expired key this database removes,
+    /// inside the update that removes it (so in the order the key's writes
+    /// were applied). The write-ahead log records these removals as DEL,
+    /// as Redis propagates expiry. Once a hook is set, a *read* that finds
+    /// an expired key no longer removes it (the read sees it as absent, and
+    /// the next writer or active expiry removes it): removals then come
+    /// only from writers and active expiry, which the log's ordering
+    /// stripes cover. Can be set once.
+    pub fn on_expired(&self, hook: ExpiredHook) {
+        let _ = self.expired_hook.set(hook);
     }
 
     /// The backend map itself, for code that measures it.
@@ -220,10 +239,21 @@ impl<K: Keyspace> Db<K> {
             }
             e => f(e),
         });
-        if expired {
+        if expired && self.expired_hook.get().is_none() {
             self.update(key, now, |_| ());
         }
         r
+    }
+
+    /// Remove `key` if it is there and expired at `now` (counted, and told
+    /// to the expiry hook, as any expiry). Returns whether it was removed.
+    pub fn purge_expired(&self, key: &[u8], now: UnixMillis) -> bool {
+        let expired = self.map.read(key, |e| e.is_some_and(|e| e.is_expired(now)));
+        if expired {
+            // Checked again inside the update: a writer may have come first.
+            self.update(key, now, |_| ());
+        }
+        expired
     }
 
     /// Whether a live key exists.
@@ -242,6 +272,9 @@ impl<K: Keyspace> Db<K> {
             if slot.as_ref().is_some_and(|e| e.is_expired(now)) {
                 *slot = None;
                 self.expired_keys.fetch_add(1, Ordering::Relaxed);
+                if let Some(hook) = self.expired_hook.get() {
+                    hook(key);
+                }
             }
             let r = f(slot);
             let after = slot.as_ref().and_then(|e| e.expires_at);
@@ -359,11 +392,13 @@ impl<K: Keyspace> Db<K> {
 
     /// One pass of active expiry: remove up to `max` keys whose time has
     /// come, whether or not anyone reads them. Returns how many were due.
-    pub fn expire_due(&self, now: UnixMillis, max: usize) -> usize {
+    /// `around` wraps each removal (the write-ahead log takes the key's
+    /// ordering stripe there).
+    pub fn expire_due(&self, now: UnixMillis, max: usize, mut around: impl FnMut(&[u8], &dyn Fn())) -> usize {
         let due = self.expiry.pop_due(now, max);
         let n = due.len();
         for key in due {
-            self.update(&key, now, |_| ());
+            around(&key, &|| self.update(&key, now, |_| ()));
         }
         n
     }

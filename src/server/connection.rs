@@ -86,6 +86,7 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
                         // Show the client everything before the blocked
                         // command, then wait.
                         if !output.is_empty() {
+                            wait_for_log(&shared, &client).await;
                             if socket.write_all(&output).await.is_err() {
                                 break 'conn;
                             }
@@ -138,6 +139,7 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
         // this write; if it also subscribes, its pushed messages pile up
         // until the push limit closes it, even mid-write.
         if !output.is_empty() {
+            wait_for_log(&shared, &client).await;
             let written = tokio::select! {
                 w = socket.write_all(&output) => w.is_ok(),
                 _ = kill.fired() => false,
@@ -161,6 +163,17 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
     cmd::transactions::forget_watches(&shared, &mut client);
     shared.pubsub.disconnect(&mut client);
     shared.clients.unregister(client.id());
+}
+
+/// Hold replies until the write-ahead log acknowledges this client's last
+/// record (fsynced under `appendfsync always`, written otherwise). The
+/// task awaits; its worker thread serves other connections meanwhile.
+async fn wait_for_log<K: Keyspace>(shared: &Shared<K>, client: &ClientState) {
+    if let Some(wal) = &shared.wal {
+        if !wal.is_acknowledged(client.wal_lsn) {
+            wal.wait(client.wal_lsn).await;
+        }
+    }
 }
 
 /// Run one request at the current time; returns its reply and, if it is a

@@ -46,11 +46,19 @@ pub fn start<K: Keyspace>(shared: Arc<Shared<K>>) -> ExpiryThread {
                 let hz = shared.settings.read().hz.max(1);
                 let period = Duration::from_micros(1_000_000 / hz as u64);
                 let budget = period / 4;
-                'cycle: for db in shared.dbs.iter() {
+                'cycle: for (index, db) in shared.dbs.iter().enumerate() {
                     loop {
                         let removed = {
                             let _gate = shared.gate.shared();
-                            db.expire_due(now_ms(), BATCH)
+                            db.expire_due(now_ms(), BATCH, |key, remove| match &shared.wal {
+                                // The removal's DEL record must be ordered
+                                // with the key's writes: hold its stripe.
+                                Some(wal) => {
+                                    let _stripe = wal.order.lock_keys(index, std::iter::once(key));
+                                    remove()
+                                }
+                                None => remove(),
+                            })
                         };
                         if removed < BATCH {
                             break;

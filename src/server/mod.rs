@@ -13,6 +13,7 @@ pub mod clients;
 pub mod connection;
 mod expire;
 pub mod pubsub;
+pub mod recovery;
 
 use crate::cmd::CommandTable;
 use crate::config::Config;
@@ -65,7 +66,7 @@ impl Settings {
             timeout: 0,
             maxmemory: 0,
             maxmemory_policy: "noeviction",
-            appendfsync: "everysec",
+            appendfsync: config.appendfsync.name(),
             save: String::new(),
         }
     }
@@ -92,6 +93,8 @@ pub struct Shared<K> {
     pub local_addr: SocketAddr,
     /// Set to `true` to begin shutdown.
     pub shutdown: watch::Sender<bool>,
+    /// The write-ahead log, with `--appendonly yes`.
+    pub wal: Option<Arc<crate::wal::Wal>>,
 }
 
 impl<K: Keyspace> Shared<K> {
@@ -109,8 +112,37 @@ impl<K: Keyspace> Shared<K> {
             started: Instant::now(),
             local_addr,
             shutdown: watch::channel(false).0,
+            wal: None,
             config,
         }
+    }
+
+    /// With `--appendonly yes`: replay the log in `--dir`, then open it for
+    /// appending and have every database log the keys it expires.
+    fn open_wal(&mut self) -> std::io::Result<()> {
+        if !self.config.appendonly {
+            return Ok(());
+        }
+        std::fs::create_dir_all(&self.config.dir)?;
+        let path = self.config.dir.join(crate::wal::FILE_NAME);
+        let valid_len = recovery::replay(self, &path, self.config.aof_truncate_corrupt)?;
+        let wal = Arc::new(crate::wal::Wal::open(
+            &self.config.dir,
+            self.config.appendfsync,
+            self.config.group_commit,
+            valid_len,
+        )?);
+        for (index, db) in self.dbs.iter().enumerate() {
+            let wal = wal.clone();
+            // Called inside the removing update, under the key's stripe
+            // (writers and active expiry hold it): logged in order.
+            db.on_expired(Box::new(move |key| {
+                let to_rewrite = wal.rewrite_wants(index, key);
+                wal.append(index, &[b"DEL", key], to_rewrite);
+            }));
+        }
+        self.wal = Some(wal);
+        Ok(())
     }
 
     /// Commands processed since start (or CONFIG RESETSTAT), by every
@@ -235,7 +267,9 @@ fn build_runtime(config: &Config) -> std::io::Result<tokio::runtime::Runtime> {
 async fn bind<K: Keyspace>(config: Config) -> std::io::Result<(TcpListener, Arc<Shared<K>>)> {
     let listener = TcpListener::bind((config.bind.as_str(), config.port)).await?;
     let addr = listener.local_addr()?;
-    Ok((listener, Arc::new(Shared::new(config, addr))))
+    let mut shared = Shared::new(config, addr);
+    shared.open_wal()?;
+    Ok((listener, Arc::new(shared)))
 }
 
 async fn wait_for_signal() {
@@ -250,6 +284,7 @@ async fn wait_for_signal() {
 /// Accept connections until shutdown, then wait for them all to end.
 async fn serve<K: Keyspace>(listener: TcpListener, shared: Arc<Shared<K>>) {
     let expiry = expire::start(shared.clone());
+    let wal_threads = shared.wal.as_ref().map(|_| WalThreads::start(shared.clone()));
     let mut shutdown = shared.shutdown.subscribe();
     // Each connection task holds a clone of `alive`; when all are dropped,
     // `all_done` yields None: every connection has finished.
@@ -279,4 +314,50 @@ async fn serve<K: Keyspace>(listener: TcpListener, shared: Arc<Shared<K>>) {
     drop(alive);
     let _ = all_done.recv().await;
     expiry.stop();
+    if let Some(threads) = wal_threads {
+        threads.stop();
+    }
+}
+
+/// The write-ahead log's flusher and rewriter threads.
+struct WalThreads {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    wal: Arc<crate::wal::Wal>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl WalThreads {
+    fn start<K: Keyspace>(shared: Arc<Shared<K>>) -> WalThreads {
+        let wal = shared.wal.clone().expect("log open");
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut threads = Vec::new();
+        let flusher = wal.clone();
+        threads.push(
+            std::thread::Builder::new()
+                .name("convoy-wal-flush".into())
+                .spawn(move || flusher.run_flusher())
+                .expect("spawn flusher"),
+        );
+        let flag = stop.clone();
+        threads.push(
+            std::thread::Builder::new()
+                .name("convoy-wal-rewrite".into())
+                .spawn(move || {
+                    let wal = shared.wal.as_deref().expect("log open");
+                    crate::wal::rewrite::serve(wal, &shared.dbs, &shared.gate, &flag)
+                })
+                .expect("spawn rewriter"),
+        );
+        WalThreads { stop, wal, threads }
+    }
+
+    /// Let a running rewrite finish, then write and fsync what is left.
+    fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.wal.stop();
+        for t in self.threads {
+            let _ = t.join();
+        }
+        self.wal.flush_all();
+    }
 }

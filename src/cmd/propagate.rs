@@ -1,0 +1,325 @@
+//! What the write-ahead log records for a write command: usually the
+//! command itself, rewritten where replaying it as sent would not give
+//! the same result (as Redis rewrites what it propagates to its AOF).
+//!
+//! - Relative times become absolute: `SET k v EX 10` is logged as
+//!   `SET k v PXAT <ms>`, `EXPIRE k 10` as `PEXPIREAT k <ms>`, so a replay
+//!   an hour later does not extend a key's life. An expiry time already
+//!   past deletes the key, and is logged as `DEL`.
+//! - Random or time-made choices are logged as what was chosen: SPOP as
+//!   SREM of the members it popped, XADD `*` with the ID it made.
+//! - Floating-point increments are logged as their result (`INCRBYFLOAT`
+//!   as `SET ... KEEPTTL`, `HINCRBYFLOAT` as `HSET`), as Redis does, so a
+//!   replay never differs in the last digit.
+//! - Blocking commands are logged as the non-blocking command that ran
+//!   (`BLPOP a b 0` that popped from `b` as `LPOP b`).
+//! - A write that changed nothing (SETNX that lost, DEL of a missing key,
+//!   EXPIRE of a missing key) is not logged; an error reply means nothing
+//!   changed.
+//!
+//! The records are appended while the command still holds its ordering
+//! stripes or the exclusive gate (see [`crate::wal::order`]), and the
+//! caller's LSN is remembered in its [`ClientState`] so that the
+//! connection can hold the reply until the log acknowledges it.
+
+use super::{is, CommandSpec, Ctx};
+use crate::keyspace::{Keyspace, UnixMillis};
+use crate::resp::Reply;
+use crate::wal::order::Mark;
+use crate::wal::Wal;
+use bytes::Bytes;
+use std::borrow::Cow;
+
+/// How a write command is logged.
+#[derive(Debug, PartialEq)]
+pub enum Record<'a> {
+    /// Not at all: it changed nothing.
+    Skip,
+    /// As these arguments (the command itself, or a rewrite of it).
+    Args(Cow<'a, [Bytes]>),
+}
+
+/// The record for a write command that ran with `args` at time `now` and
+/// replied `reply` (not an error).
+pub fn record_for<'a>(args: &'a [Bytes], reply: &Reply, now: UnixMillis) -> Record<'a> {
+    let name = args[0].to_ascii_lowercase();
+    let same = Record::Args(Cow::Borrowed(args));
+    let new = |v: Vec<Bytes>| Record::Args(Cow::Owned(v));
+    let key = || args[1].clone();
+    let int = |n: i64| Bytes::from(n.to_string());
+    match name.as_slice() {
+        b"set" => {
+            let get = args[3..].iter().any(|a| is(a, "get"));
+            if !get && matches!(reply, Reply::Null) {
+                return Record::Skip; // NX or XX refused
+            }
+            match absolute_expiry(&args[3..], now) {
+                None => same,
+                Some((at, _)) => {
+                    let mut out = vec![args[0].clone(), key(), args[2].clone()];
+                    let mut i = 3;
+                    while i < args.len() {
+                        let a = &args[i];
+                        if ["ex", "px", "exat", "pxat"].iter().any(|w| is(a, w)) {
+                            i += 2;
+                            continue;
+                        }
+                        out.push(a.clone());
+                        i += 1;
+                    }
+                    out.extend([Bytes::from_static(b"PXAT"), int(at)]);
+                    new(out)
+                }
+            }
+        }
+        b"setex" | b"psetex" => {
+            let n = crate::num::parse_i64(&args[2]).unwrap_or(0);
+            let ms = if name == b"setex" { n.saturating_mul(1000) } else { n };
+            let at = (now as i64).saturating_add(ms);
+            new(vec![Bytes::from_static(b"SET"), key(), args[3].clone(), Bytes::from_static(b"PXAT"), int(at)])
+        }
+        b"setnx" | b"hsetnx" | b"persist" | b"lpushx" | b"rpushx" | b"renamenx" | b"msetnx" if is_zero(reply) => {
+            Record::Skip
+        }
+        b"del" | b"unlink" | b"hdel" | b"srem" | b"zrem" | b"xdel" | b"lrem" if is_zero(reply) => Record::Skip,
+        b"getdel" | b"lpop" | b"rpop" | b"rpoplpush" | b"lmove" | b"zpopmin" | b"zpopmax" if is_nothing(reply) => {
+            Record::Skip
+        }
+        b"getex" => {
+            if matches!(reply, Reply::Null) {
+                return Record::Skip;
+            }
+            if args[2..].iter().any(|a| is(a, "persist")) {
+                return new(vec![Bytes::from_static(b"PERSIST"), key()]);
+            }
+            match absolute_expiry(&args[2..], now) {
+                None => Record::Skip, // GETEX without options only reads
+                Some((_, true)) => new(vec![Bytes::from_static(b"DEL"), key()]),
+                Some((at, _)) => new(vec![Bytes::from_static(b"PEXPIREAT"), key(), int(at)]),
+            }
+        }
+        b"expire" | b"pexpire" | b"expireat" | b"pexpireat" => {
+            if is_zero(reply) {
+                return Record::Skip;
+            }
+            let n = crate::num::parse_i64(&args[2]).unwrap_or(0);
+            let at = match name.as_slice() {
+                b"expire" => (now as i64).saturating_add(n.saturating_mul(1000)),
+                b"pexpire" => (now as i64).saturating_add(n),
+                b"expireat" => n.saturating_mul(1000),
+                _ => n,
+            };
+            if at <= now as i64 {
+                new(vec![Bytes::from_static(b"DEL"), key()])
+            } else {
+                new(vec![Bytes::from_static(b"PEXPIREAT"), key(), int(at)])
+            }
+        }
+        b"incrbyfloat" => match reply {
+            Reply::Bulk(v) => new(vec![Bytes::from_static(b"SET"), key(), v.clone(), Bytes::from_static(b"KEEPTTL")]),
+            _ => same,
+        },
+        b"hincrbyfloat" => match reply {
+            Reply::Bulk(v) => new(vec![Bytes::from_static(b"HSET"), key(), args[2].clone(), v.clone()]),
+            _ => same,
+        },
+        b"spop" => match bulk_items(reply) {
+            Some(members) if !members.is_empty() => {
+                let mut out = vec![Bytes::from_static(b"SREM"), key()];
+                out.extend(members);
+                new(out)
+            }
+            _ => Record::Skip,
+        },
+        b"blpop" | b"brpop" | b"bzpopmin" | b"bzpopmax" => match reply {
+            Reply::Array(items) if !items.is_empty() => {
+                let Reply::Bulk(popped_from) = &items[0] else { return same };
+                let cmd: &'static [u8] = match name.as_slice() {
+                    b"blpop" => b"LPOP",
+                    b"brpop" => b"RPOP",
+                    b"bzpopmin" => b"ZPOPMIN",
+                    _ => b"ZPOPMAX",
+                };
+                new(vec![Bytes::from_static(cmd), popped_from.clone()])
+            }
+            _ => Record::Skip,
+        },
+        b"blmove" | b"brpoplpush" => {
+            if is_nothing(reply) {
+                return Record::Skip;
+            }
+            if name == b"brpoplpush" {
+                new(vec![Bytes::from_static(b"RPOPLPUSH"), key(), args[2].clone()])
+            } else {
+                new(vec![Bytes::from_static(b"LMOVE"), key(), args[2].clone(), args[3].clone(), args[4].clone()])
+            }
+        }
+        b"xadd" => match reply {
+            Reply::Bulk(id) => {
+                let at = xadd_id_position(args);
+                let mut out = args.to_vec();
+                if let Some(slot) = out.get_mut(at) {
+                    *slot = id.clone();
+                }
+                new(out)
+            }
+            _ => Record::Skip, // NOMKSTREAM on a missing stream
+        },
+        _ => same,
+    }
+}
+
+/// The absolute expiry (ms) an `EX|PX|EXAT|PXAT n` option among `opts`
+/// asks for, and whether it is already past.
+fn absolute_expiry(opts: &[Bytes], now: UnixMillis) -> Option<(i64, bool)> {
+    let i = opts.iter().position(|a| ["ex", "px", "exat", "pxat"].iter().any(|w| is(a, w)))?;
+    let n = crate::num::parse_i64(opts.get(i + 1)?)?;
+    let opt = opts[i].to_ascii_lowercase();
+    let at = match opt.as_slice() {
+        b"ex" => (now as i64).saturating_add(n.saturating_mul(1000)),
+        b"px" => (now as i64).saturating_add(n),
+        b"exat" => n.saturating_mul(1000),
+        _ => n,
+    };
+    Some((at, at <= now as i64))
+}
+
+/// Where XADD's ID argument is: after the key and its options.
+fn xadd_id_position(args: &[Bytes]) -> usize {
+    let mut i = 2;
+    while i < args.len() {
+        let a = &args[i];
+        if is(a, "nomkstream") {
+            i += 1;
+        } else if is(a, "maxlen") || is(a, "minid") {
+            i += 1;
+            if args.get(i).is_some_and(|a| a.as_ref() == b"=" || a.as_ref() == b"~") {
+                i += 1;
+            }
+            i += 1;
+        } else if is(a, "limit") {
+            i += 2;
+        } else {
+            break;
+        }
+    }
+    i
+}
+
+fn is_zero(reply: &Reply) -> bool {
+    matches!(reply, Reply::Integer(0) | Reply::Bool(false))
+}
+
+/// A nil reply, or an empty array: nothing was popped or moved.
+fn is_nothing(reply: &Reply) -> bool {
+    match reply {
+        Reply::Null | Reply::NullArray => true,
+        Reply::Array(v) | Reply::Set(v) => v.is_empty(),
+        Reply::BulkStrings { count, .. } => *count == 0,
+        _ => false,
+    }
+}
+
+/// The bulk strings of a reply that is one, or an array or set of them.
+fn bulk_items(reply: &Reply) -> Option<Vec<Bytes>> {
+    match reply {
+        Reply::Bulk(b) => Some(vec![b.clone()]),
+        Reply::Array(v) | Reply::Set(v) => v
+            .iter()
+            .map(|r| match r {
+                Reply::Bulk(b) => Some(b.clone()),
+                _ => None,
+            })
+            .collect(),
+        Reply::BulkStrings { count, encoded } => {
+            let mut out = Vec::with_capacity(*count);
+            let mut pos = 0;
+            while pos < encoded.len() {
+                let end = pos + memchr::memmem::find(&encoded[pos..], b"\r\n")?;
+                let len: usize = std::str::from_utf8(&encoded[pos + 1..end]).ok()?.parse().ok()?;
+                out.push(encoded.slice(end + 2..end + 2 + len));
+                pos = end + 2 + len + 2;
+            }
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
+/// Log a write command that has just run: called by the dispatcher while
+/// the command still holds its stripes (`exclusive` false) or the gate's
+/// exclusive side (`exclusive` true).
+pub fn log_command<K: Keyspace>(
+    ctx: &mut Ctx<'_, K>,
+    spec: &CommandSpec<K>,
+    args: &[Bytes],
+    reply: &Reply,
+    exclusive: bool,
+) {
+    let Some(wal) = ctx.server.wal.as_deref() else { return };
+    let Record::Args(record) = record_for(args, reply, ctx.now) else { return };
+    let db = ctx.client.db;
+    if ctx.in_exec && !ctx.client.wal_in_multi {
+        ctx.client.wal_in_multi = true;
+        wal.append(db, &[b"MULTI"], false);
+    }
+    let to_rewrite =
+        if exclusive { route_exclusive(ctx, wal, spec, &record) } else { wal.rewrite_wants(db, &record[1]) };
+    let argv: smallvec::SmallVec<[&[u8]; 8]> = record.iter().map(|a| a.as_ref()).collect();
+    let lsn = wal.append(db, &argv, to_rewrite);
+    ctx.client.wal_lsn = lsn;
+}
+
+/// Close a transaction's records with EXEC, if it logged any.
+pub fn end_transaction<K: Keyspace>(ctx: &mut Ctx<'_, K>) {
+    if !std::mem::take(&mut ctx.client.wal_in_multi) {
+        return;
+    }
+    if let Some(wal) = ctx.server.wal.as_deref() {
+        ctx.client.wal_lsn = wal.append(ctx.client.db, &[b"EXEC"], false);
+    }
+}
+
+/// The record of a multi-key command, running alone. If the rewrite has
+/// copied all its keys, the record goes to the rewrite too; if none, it
+/// need not; if some, the record cannot be replayed after the rewrite's
+/// copy (it would apply twice to the copied keys), so the copied keys'
+/// new contents are given to the rewrite instead, and the others are
+/// remembered for it to copy.
+fn route_exclusive<K: Keyspace>(ctx: &Ctx<'_, K>, wal: &Wal, spec: &CommandSpec<K>, record: &[Bytes]) -> bool {
+    let db = ctx.client.db;
+    if spec.name == "flushdb" || spec.name == "flushall" {
+        wal.rewrites.restart_requested.store(true, std::sync::atomic::Ordering::Relaxed);
+        return false;
+    }
+    let keys: Vec<&[u8]> = command_keys(spec, record).collect();
+    let marks: Vec<Mark> = keys.iter().map(|k| wal.order.mark(db, k)).collect();
+    if marks.iter().all(|m| *m == Mark::Idle) {
+        return false;
+    }
+    if marks.iter().all(|m| *m == Mark::Done) {
+        return true;
+    }
+    for (key, mark) in keys.iter().zip(marks) {
+        match mark {
+            Mark::Pending => wal.order.touch(db, key),
+            Mark::Done => {
+                let mut out = Vec::new();
+                ctx.db().get(key, ctx.now, |e| crate::wal::rewrite::key_records(db, key, e, &mut out, true));
+                wal.append_to_rewrite(&out);
+            }
+            Mark::Idle => {}
+        }
+    }
+    false
+}
+
+/// The keys a command names, by its key specification.
+pub fn command_keys<'a, K>(spec: &CommandSpec<K>, args: &'a [Bytes]) -> impl Iterator<Item = &'a [u8]> + 'a {
+    let (first, last, step) = spec.keys;
+    let n = args.len() as i32;
+    let last = if last < 0 { n + last } else { last.min(n - 1) };
+    let (first, step) = if first <= 0 || step <= 0 { (1, 1) } else { (first, step) };
+    let last = if spec.keys.0 <= 0 { 0 } else { last };
+    (first..=last).step_by(step as usize).map(move |i| args[i as usize].as_ref())
+}

@@ -1,0 +1,485 @@
+//! The write-ahead log (Redis's append-only file), with group commit.
+//!
+//! Every write command that changes data appends a record (the command, in
+//! RESP, inside a checked frame: [`format`]) to an in-memory buffer; a
+//! *flusher* thread writes the buffer to the file and, as `appendfsync`
+//! asks, fsyncs it. At start the log is replayed to rebuild the keyspace
+//! (`server::recovery`); `BGREWRITEAOF` compacts it from the live keyspace
+//! ([`rewrite`]).
+//!
+//! # Durability and group commit (`--appendfsync`)
+//!
+//! - `always`: a write is acknowledged only once an fsync covers its record.
+//!   The connection does not block a thread while it waits: it awaits
+//!   [`Wal::wait`] (a future), and its worker serves other connections. The
+//!   flusher takes *everything* pending whenever it starts a write, so one
+//!   `write(2)` and one `fdatasync(2)` cover every record appended since the
+//!   last one, from every connection: *group commit*. The more clients
+//!   wait, the more records share an fsync, and the cost per write falls as
+//!   concurrency rises.
+//! - `everysec`: a write is acknowledged once its record reaches the file
+//!   (the kernel's page cache, so a killed server loses nothing it
+//!   acknowledged), and the file is fsynced about once a second: a power
+//!   failure loses at most about a second of acknowledged writes.
+//! - `no`: as `everysec`, but the kernel decides when to flush.
+//!
+//! `--group-commit no` keeps the naive design for comparison: with `always`
+//! each write command writes and fsyncs the log itself, on the worker thread
+//! that runs it, before it is acknowledged: one fsync per write, and every
+//! other command on that worker waits meanwhile.
+//!
+//! # Order
+//!
+//! The log's order agrees with the order writes were applied, key by key:
+//! see [`order`]. Concurrent writers to one key replay to the final value
+//! the server held.
+//!
+//! # Locks
+//!
+//! Three, always taken in this order: a command's ordering stripes
+//! ([`order`]), then `file` (held while the file is written, fsynced or
+//! switched), then `inner` (held only to copy a record into the buffer or
+//! take the buffer). Appenders take only `inner`, so an fsync in progress
+//! never delays an append.
+
+pub mod format;
+pub mod order;
+pub mod rewrite;
+
+use parking_lot::{Condvar, Mutex};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// `--appendfsync`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Fsync {
+    /// Acknowledge a write only after an fsync covers it.
+    Always,
+    /// Fsync about once a second.
+    Everysec,
+    /// Never fsync; the kernel flushes when it likes.
+    No,
+}
+
+impl Fsync {
+    pub fn name(self) -> &'static str {
+        match self {
+            Fsync::Always => "always",
+            Fsync::Everysec => "everysec",
+            Fsync::No => "no",
+        }
+    }
+}
+
+/// The log's file name inside `--dir`.
+pub const FILE_NAME: &str = "appendonly.aof";
+
+/// What appenders share, behind `Wal::inner`.
+struct Inner {
+    /// Records appended and not yet taken by the flusher.
+    pending: Vec<u8>,
+    /// Bytes appended since the log was opened: the position, in that
+    /// count, where the next record will end. A record's *LSN* is this
+    /// count just after it.
+    lsn: u64,
+    /// Records appended since the log was opened.
+    records: u64,
+    /// The flusher is asleep and must be woken by the next append.
+    flusher_idle: bool,
+    /// A rewrite's copy of the records it must replay after its snapshot.
+    rewrite: Option<Vec<u8>>,
+}
+
+/// The open file, behind `Wal::file`.
+struct FileState {
+    file: File,
+    /// Bytes in the file.
+    size: u64,
+    /// The file's size when it was opened or last rewritten.
+    base_size: u64,
+    last_fsync: Instant,
+    /// The LSN up to which the file holds the records.
+    written_lsn: u64,
+    /// Records written to the file, for the records-per-fsync figure.
+    written_records: u64,
+    /// Written but not yet fsynced.
+    dirty: bool,
+}
+
+/// Figures for INFO persistence.
+#[derive(Debug, Clone, Default)]
+pub struct Figures {
+    pub current_size: u64,
+    pub base_size: u64,
+    pub fsyncs: u64,
+    pub records_fsynced: u64,
+    pub records: u64,
+    pub last_write_ok: bool,
+    pub buffer_length: u64,
+}
+
+pub struct Wal {
+    path: PathBuf,
+    pub(crate) dir: PathBuf,
+    /// The policy, as an [`Fsync`] discriminant: CONFIG SET appendfsync
+    /// changes it while the server runs.
+    fsync: std::sync::atomic::AtomicU8,
+    group_commit: bool,
+    inner: Mutex<Inner>,
+    /// Wakes the flusher.
+    wake: Condvar,
+    file: Mutex<FileState>,
+    /// The LSN up to which records are in the file (`write(2)` done).
+    written: AtomicU64,
+    /// The LSN up to which records are fsynced.
+    synced: AtomicU64,
+    /// Woken whenever `written` or `synced` advances.
+    progress: tokio::sync::Notify,
+    /// Ordering stripes (see [`order`]).
+    pub order: order::Stripes,
+    fsyncs: AtomicU64,
+    records_fsynced: AtomicU64,
+    last_write_ok: AtomicBool,
+    stop: AtomicBool,
+    /// Rewrite bookkeeping (see [`rewrite`]).
+    pub rewrites: rewrite::Status,
+}
+
+impl Wal {
+    /// Open (or create) the log at `dir/appendonly.aof`, positioned at
+    /// `valid_len` (the end of the last whole record found by recovery;
+    /// anything after it is cut off), and start nothing yet: call
+    /// [`Wal::start_flusher`] once the server is ready.
+    pub fn open(dir: &Path, fsync: Fsync, group_commit: bool, valid_len: Option<u64>) -> std::io::Result<Wal> {
+        let path = dir.join(FILE_NAME);
+        let mut file = OpenOptions::new().create(true).read(true).write(true).truncate(false).open(&path)?;
+        let mut size = file.metadata()?.len();
+        if let Some(len) = valid_len {
+            if len < size {
+                file.set_len(len)?;
+                file.sync_all()?;
+                size = len;
+            }
+        }
+        if size < format::HEADER.len() as u64 {
+            // New, or only a torn header: start the file afresh.
+            file.set_len(0)?;
+            file.write_all(format::HEADER)?;
+            file.sync_all()?;
+            sync_dir(dir)?;
+            size = format::HEADER.len() as u64;
+        }
+        use std::io::Seek;
+        file.seek(std::io::SeekFrom::End(0))?;
+        Ok(Wal {
+            path,
+            dir: dir.to_path_buf(),
+            fsync: std::sync::atomic::AtomicU8::new(fsync as u8),
+            group_commit,
+            inner: Mutex::new(Inner { pending: Vec::new(), lsn: 0, records: 0, flusher_idle: false, rewrite: None }),
+            wake: Condvar::new(),
+            file: Mutex::new(FileState {
+                file,
+                size,
+                base_size: size,
+                last_fsync: Instant::now(),
+                written_lsn: 0,
+                written_records: 0,
+                dirty: false,
+            }),
+            written: AtomicU64::new(0),
+            synced: AtomicU64::new(0),
+            progress: tokio::sync::Notify::new(),
+            order: order::Stripes::new(),
+            fsyncs: AtomicU64::new(0),
+            records_fsynced: AtomicU64::new(0),
+            last_write_ok: AtomicBool::new(true),
+            stop: AtomicBool::new(false),
+            rewrites: rewrite::Status::default(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn fsync_policy(&self) -> Fsync {
+        // Relaxed: a policy read a moment late only delays the change.
+        match self.fsync.load(Ordering::Relaxed) {
+            0 => Fsync::Always,
+            1 => Fsync::Everysec,
+            _ => Fsync::No,
+        }
+    }
+
+    /// CONFIG SET appendfsync. Switching to `always` first fsyncs what is
+    /// written, so every record acknowledged from then on is covered.
+    pub fn set_fsync_policy(&self, policy: Fsync) {
+        if policy == Fsync::Always {
+            self.flush_all();
+        }
+        self.fsync.store(policy as u8, Ordering::Relaxed);
+        self.progress.notify_waiters();
+    }
+
+    pub fn group_commit(&self) -> bool {
+        self.group_commit
+    }
+
+    /// Append one record (`args` in database `db`); `to_rewrite` also copies
+    /// it into a running rewrite's buffer (see [`rewrite`]). Returns its
+    /// LSN, for [`Wal::wait`]. In the naive mode (`--group-commit no` with
+    /// `always`) the record is written and fsynced before this returns.
+    pub fn append(&self, db: usize, args: &[&[u8]], to_rewrite: bool) -> u64 {
+        if self.naive() {
+            let mut file = self.file.lock();
+            let lsn = self.push(db, args, to_rewrite);
+            self.flush_locked(&mut file, true);
+            return lsn;
+        }
+        self.push(db, args, to_rewrite)
+    }
+
+    fn naive(&self) -> bool {
+        !self.group_commit && self.fsync_policy() == Fsync::Always
+    }
+
+    /// Copy a record into the buffer and wake the flusher if it sleeps.
+    fn push(&self, db: usize, args: &[&[u8]], to_rewrite: bool) -> u64 {
+        let mut inner = self.inner.lock();
+        let before = inner.pending.len();
+        format::encode(db, args, &mut inner.pending);
+        let added = inner.pending.len() - before;
+        if to_rewrite {
+            let Inner { pending, rewrite, .. } = &mut *inner;
+            if let Some(buf) = rewrite.as_mut() {
+                buf.extend_from_slice(&pending[before..]);
+            }
+        }
+        inner.lsn += added as u64;
+        inner.records += 1;
+        if inner.flusher_idle {
+            inner.flusher_idle = false;
+            self.wake.notify_one();
+        }
+        inner.lsn
+    }
+
+    /// Whether a record with this LSN may be acknowledged.
+    pub fn is_acknowledged(&self, lsn: u64) -> bool {
+        // Acquire pairs with the flusher's Release store: nothing to read
+        // behind it, but it keeps the check honest if that changes.
+        let done = match self.fsync_policy() {
+            Fsync::Always => self.synced.load(Ordering::Acquire),
+            _ => self.written.load(Ordering::Acquire),
+        };
+        done >= lsn
+    }
+
+    /// Wait until a record with this LSN may be acknowledged: fsynced under
+    /// `always`, written to the file otherwise. A future: the waiting
+    /// connection holds no thread.
+    pub async fn wait(&self, lsn: u64) {
+        loop {
+            let notified = self.progress.notified();
+            tokio::pin!(notified);
+            // Register before checking, so an advance between the check
+            // and the await is not missed.
+            notified.as_mut().enable();
+            if self.is_acknowledged(lsn) {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// The flusher's loop: run on a thread of its own until [`Wal::stop`].
+    pub fn run_flusher(&self) {
+        loop {
+            {
+                let mut inner = self.inner.lock();
+                while inner.pending.is_empty() && !self.stop.load(Ordering::Acquire) {
+                    // everysec wakes now and then to fsync what it wrote.
+                    let timeout =
+                        Duration::from_millis(if self.fsync_policy() == Fsync::Everysec { 100 } else { 1000 });
+                    inner.flusher_idle = true;
+                    let timed_out = self.wake.wait_for(&mut inner, timeout).timed_out();
+                    if timed_out {
+                        break;
+                    }
+                }
+                inner.flusher_idle = false;
+            }
+            let mut file = self.file.lock();
+            self.flush_locked(&mut file, false);
+            if self.stop.load(Ordering::Acquire) && self.inner.lock().pending.is_empty() {
+                self.sync_locked(&mut file);
+                return;
+            }
+        }
+    }
+
+    /// Write whatever is pending and fsync as the policy (or `force`) asks;
+    /// the caller holds `file`.
+    fn flush_locked(&self, file: &mut FileState, force: bool) {
+        let (bytes, lsn, records) = {
+            let mut inner = self.inner.lock();
+            (std::mem::take(&mut inner.pending), inner.lsn, inner.records)
+        };
+        if !bytes.is_empty() {
+            // Retry until the write succeeds: an acknowledged write must be
+            // in the file. Until then INFO shows aof_last_write_status:err
+            // and `always` writers wait.
+            loop {
+                match file.file.write_all(&bytes) {
+                    Ok(()) => break,
+                    Err(e) => {
+                        if self.last_write_ok.swap(false, Ordering::Relaxed) {
+                            eprintln!("convoy: writing the append-only file failed: {e}; retrying");
+                        }
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                }
+            }
+            self.last_write_ok.store(true, Ordering::Relaxed);
+            file.size += bytes.len() as u64;
+            file.written_lsn = lsn;
+            file.written_records = records;
+            file.dirty = true;
+            // Release pairs with `is_acknowledged`'s Acquire.
+            self.written.store(lsn, Ordering::Release);
+            self.progress.notify_waiters();
+        }
+        let due = match self.fsync_policy() {
+            Fsync::Always => true,
+            Fsync::Everysec => file.last_fsync.elapsed() >= Duration::from_secs(1),
+            Fsync::No => false,
+        };
+        if file.dirty && (due || force) {
+            self.sync_locked(file);
+        }
+    }
+
+    /// fdatasync the file and publish what it covers.
+    fn sync_locked(&self, file: &mut FileState) {
+        if !file.dirty {
+            return;
+        }
+        while let Err(e) = file.file.sync_data() {
+            if self.last_write_ok.swap(false, Ordering::Relaxed) {
+                eprintln!("convoy: fsync of the append-only file failed: {e}; retrying");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        file.dirty = false;
+        file.last_fsync = Instant::now();
+        self.fsyncs.fetch_add(1, Ordering::Relaxed);
+        self.records_fsynced.store(file.written_records, Ordering::Relaxed);
+        self.synced.store(file.written_lsn, Ordering::Release);
+        self.progress.notify_waiters();
+    }
+
+    /// Ask the flusher to write and fsync what is left and end.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Release);
+        let _inner = self.inner.lock();
+        self.wake.notify_one();
+    }
+
+    /// Write and fsync everything appended so far, from the caller's thread
+    /// (shutdown, SHUTDOWN, tests).
+    pub fn flush_all(&self) {
+        let mut file = self.file.lock();
+        self.flush_locked(&mut file, true);
+    }
+
+    /// Whether a record for `key` (database `db`), whose ordering stripe
+    /// the caller holds, must also go to a running rewrite: only if the
+    /// rewrite has already copied that stripe (see [`rewrite`]). A key in
+    /// a stripe not yet copied is remembered, so the copy includes it.
+    pub fn rewrite_wants(&self, db: usize, key: &[u8]) -> bool {
+        match self.order.mark(db, key) {
+            order::Mark::Idle => false,
+            order::Mark::Pending => {
+                self.order.touch(db, key);
+                false
+            }
+            order::Mark::Done => true,
+        }
+    }
+
+    /// Start (`true`) or drop (`false`) a rewrite's copy of the records.
+    pub(crate) fn set_rewrite_buffer(&self, on: bool) {
+        self.inner.lock().rewrite = on.then(Vec::new);
+    }
+
+    /// Take what the rewrite's buffer holds so far (it keeps collecting).
+    pub(crate) fn take_rewrite_buffer(&self) -> Vec<u8> {
+        self.inner.lock().rewrite.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// Add records to a running rewrite's buffer only (not to the log).
+    pub fn append_to_rewrite(&self, records: &[u8]) {
+        if let Some(buf) = self.inner.lock().rewrite.as_mut() {
+            buf.extend_from_slice(records);
+        }
+    }
+
+    /// End a rewrite: append the rest of its buffer to `file` (the new log,
+    /// already fsynced up to here), fsync it, rename it over the log, fsync
+    /// the directory, and continue the log in it. Records pending at this
+    /// moment are already in the new file (see [`rewrite`]), so they are
+    /// dropped from the buffer and acknowledged with it.
+    pub(crate) fn switch_to(&self, mut file: File, temp_path: &Path) -> std::io::Result<()> {
+        let mut current = self.file.lock();
+        let (rest, lsn, records) = {
+            let mut inner = self.inner.lock();
+            let rest = inner.rewrite.take().unwrap_or_default();
+            inner.pending.clear();
+            (rest, inner.lsn, inner.records)
+        };
+        file.write_all(&rest)?;
+        file.sync_data()?;
+        std::fs::rename(temp_path, &self.path)?;
+        sync_dir(&self.dir)?;
+        let size = file.metadata()?.len();
+        *current = FileState {
+            file,
+            size,
+            base_size: size,
+            last_fsync: Instant::now(),
+            written_lsn: lsn,
+            written_records: records,
+            dirty: false,
+        };
+        self.records_fsynced.store(records, Ordering::Relaxed);
+        self.written.store(lsn, Ordering::Release);
+        self.synced.store(lsn, Ordering::Release);
+        self.progress.notify_waiters();
+        Ok(())
+    }
+
+    /// Figures for INFO persistence.
+    pub fn figures(&self) -> Figures {
+        let file = self.file.lock();
+        let inner = self.inner.lock();
+        Figures {
+            current_size: file.size,
+            base_size: file.base_size,
+            fsyncs: self.fsyncs.load(Ordering::Relaxed),
+            records_fsynced: self.records_fsynced.load(Ordering::Relaxed),
+            records: inner.records,
+            last_write_ok: self.last_write_ok.load(Ordering::Relaxed),
+            buffer_length: inner.pending.len() as u64,
+        }
+    }
+}
+
+/// fsync a directory, so that a file created or renamed in it survives a
+/// crash.
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
