@@ -1,6 +1,8 @@
 # Shared by the papers/*.sh scripts (source it from the repository root).
 #
 #   start_redis PORT            start redis-server (no persistence) on PORT
+#   start_redis_as LABEL PORT ARGS...  start redis-server with ARGS (e.g. an
+#                               append-only file in a directory of its own)
 #   start_convoy LABEL PORT ARGS...  start target/release/convoy with ARGS
 #   write_machine FILE          record the machine and the code measured
 #
@@ -27,6 +29,15 @@ start_redis() {
   pids+=($!)
   wait_ready "$1"
   servers+=("redis=$1")
+}
+
+start_redis_as() {
+  local label=$1 port=$2
+  shift 2
+  redis-server --port "$port" --save "" --daemonize no "$@" >/dev/null &
+  pids+=($!)
+  wait_ready "$port"
+  servers+=("$label=$port")
 }
 
 start_convoy() {

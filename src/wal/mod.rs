@@ -136,8 +136,9 @@ pub struct Wal {
     written: AtomicU64,
     /// The LSN up to which records are fsynced.
     synced: AtomicU64,
-    /// Woken whenever `written` or `synced` advances.
-    progress: tokio::sync::Notify,
+    /// Connections waiting for their records to be acknowledged, by LSN:
+    /// each advance wakes exactly those it covers (see [`Waiters`]).
+    waiters: Waiters,
     /// Ordering stripes (see [`order`]).
     pub order: order::Stripes,
     fsyncs: AtomicU64,
@@ -192,7 +193,7 @@ impl Wal {
             }),
             written: AtomicU64::new(0),
             synced: AtomicU64::new(0),
-            progress: tokio::sync::Notify::new(),
+            waiters: Waiters::default(),
             order: order::Stripes::new(),
             fsyncs: AtomicU64::new(0),
             records_fsynced: AtomicU64::new(0),
@@ -222,7 +223,7 @@ impl Wal {
             self.flush_all();
         }
         self.fsync.store(policy as u8, Ordering::Relaxed);
-        self.progress.notify_waiters();
+        self.wake_acknowledged();
     }
 
     pub fn group_commit(&self) -> bool {
@@ -261,11 +262,16 @@ impl Wal {
         }
         inner.lsn += added as u64;
         inner.records += 1;
-        if inner.flusher_idle {
+        inner.lsn
+    }
+
+    /// Wake the flusher if it sleeps: there are records someone waits for.
+    fn kick(&self) {
+        let mut inner = self.inner.lock();
+        if inner.flusher_idle && !inner.pending.is_empty() {
             inner.flusher_idle = false;
             self.wake.notify_one();
         }
-        inner.lsn
     }
 
     /// Whether a record with this LSN may be acknowledged.
@@ -282,18 +288,39 @@ impl Wal {
     /// Wait until a record with this LSN may be acknowledged: fsynced under
     /// `always`, written to the file otherwise. A future: the waiting
     /// connection holds no thread.
+    ///
+    /// The flusher is woken here, not by the append, and only after the
+    /// waiting task has yielded once: every other connection this worker
+    /// has ready runs first and appends its records, so they share the
+    /// coming write and fsync. This is the grouping Redis gets from its
+    /// event loop (read every ready client, then one fsync before
+    /// replying). Woken at the first append instead, the flusher would
+    /// fsync that record nearly alone, again and again.
     pub async fn wait(&self, lsn: u64) {
-        loop {
-            let notified = self.progress.notified();
-            tokio::pin!(notified);
-            // Register before checking, so an advance between the check
-            // and the await is not missed.
-            notified.as_mut().enable();
-            if self.is_acknowledged(lsn) {
-                return;
-            }
-            notified.await;
+        if self.is_acknowledged(lsn) {
+            return;
         }
+        tokio::task::yield_now().await;
+        self.kick();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.waiters.add(lsn, tx);
+        // Checked again after registering: an advance published before the
+        // registration (whose wake-up ran before it) is seen here; one
+        // published after it finds the registration. The waiters' mutex
+        // orders the two.
+        if self.is_acknowledged(lsn) {
+            return;
+        }
+        let _ = rx.await;
+    }
+
+    /// Wake every waiter whose record is now acknowledged.
+    fn wake_acknowledged(&self) {
+        let done = match self.fsync_policy() {
+            Fsync::Always => self.synced.load(Ordering::Acquire),
+            _ => self.written.load(Ordering::Acquire),
+        };
+        self.waiters.wake_up_to(done);
     }
 
     /// The flusher's loop: run on a thread of its own until [`Wal::stop`].
@@ -351,7 +378,7 @@ impl Wal {
             file.dirty = true;
             // Release pairs with `is_acknowledged`'s Acquire.
             self.written.store(lsn, Ordering::Release);
-            self.progress.notify_waiters();
+            self.wake_acknowledged();
         }
         let due = match self.fsync_policy() {
             Fsync::Always => true,
@@ -379,7 +406,7 @@ impl Wal {
         self.fsyncs.fetch_add(1, Ordering::Relaxed);
         self.records_fsynced.store(file.written_records, Ordering::Relaxed);
         self.synced.store(file.written_lsn, Ordering::Release);
-        self.progress.notify_waiters();
+        self.wake_acknowledged();
     }
 
     /// Ask the flusher to write and fsync what is left and end.
@@ -458,7 +485,7 @@ impl Wal {
         self.records_fsynced.store(records, Ordering::Relaxed);
         self.written.store(lsn, Ordering::Release);
         self.synced.store(lsn, Ordering::Release);
-        self.progress.notify_waiters();
+        self.wake_acknowledged();
         Ok(())
     }
 
@@ -474,6 +501,41 @@ impl Wal {
             records: inner.records,
             last_write_ok: self.last_write_ok.load(Ordering::Relaxed),
             buffer_length: inner.pending.len() as u64,
+        }
+    }
+}
+
+/// Connections waiting for acknowledgement, ordered by the LSN they wait
+/// for. An advance to LSN `n` wakes exactly the waiters at or below `n`:
+/// with 200 clients waiting and an fsync covering 40 of them, 40 tasks
+/// wake, not 200 (a broadcast would make every fsync cost a wake-up per
+/// waiting client, most of them for nothing).
+#[derive(Default)]
+struct Waiters {
+    by_lsn: Mutex<std::collections::BTreeMap<(u64, u64), tokio::sync::oneshot::Sender<()>>>,
+    /// Tie-breaker between waiters on one LSN.
+    next: AtomicU64,
+}
+
+impl Waiters {
+    fn add(&self, lsn: u64, tx: tokio::sync::oneshot::Sender<()>) {
+        // Relaxed: the number only has to be distinct.
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        self.by_lsn.lock().insert((lsn, id), tx);
+    }
+
+    fn wake_up_to(&self, done: u64) {
+        let ready = {
+            let mut map = self.by_lsn.lock();
+            if map.first_key_value().is_none_or(|(&(lsn, _), _)| lsn > done) {
+                return;
+            }
+            let later = map.split_off(&(done + 1, 0));
+            std::mem::replace(&mut *map, later)
+        };
+        for (_, tx) in ready {
+            // A waiter that gave up (its connection closed) is gone: fine.
+            let _ = tx.send(());
         }
     }
 }

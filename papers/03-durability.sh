@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Durability and group commit: what each fsync policy costs SET throughput,
+# over client counts, in convoy and in Redis, interleaved in one run.
+#
+# Servers: convoy without a log, with --appendfsync everysec, with always
+# (group commit, the default), with always and --group-commit no (the naive
+# design: one fsync per write); Redis without an AOF, with appendfsync
+# everysec and always. Each is reported as a ratio to its own no-log
+# figure, and convoy's records per fsync are read from INFO persistence
+# around each client count.
+#
+# Needs: redis-server and redis-benchmark (Debian: apt-get install -y
+# redis-server redis-tools), python3.
+# Usage: papers/03-durability.sh [rounds]       (from the repository root)
+#        REPORT_ONLY=1 papers/03-durability.sh  (rebuild the page from the
+#                                                data of the last run)
+# Writes papers/03-durability/ (machine.txt, c<N>.csv, c<N>-fsync.csv,
+# ratios.svg) and regenerates papers/03-durability.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${1:-5}
+OUT=papers/03-durability
+CLIENTS="1 50 200"
+mkdir -p "$OUT"
+
+# Requests per run, by client count: enough for a steady rate, few enough
+# that the slowest server (one fsync per write) finishes in seconds.
+requests() { case $1 in 1) echo 20000 ;; *) echo 100000 ;; esac; }
+
+# aof_fsyncs and aof_records_fsynced of a convoy server, as "fsyncs records".
+fsync_figures() {
+  redis-cli -p "$1" INFO persistence | tr -d '\r' |
+    awk -F: '/^aof_fsyncs:/ {f=$2} /^aof_records_fsynced:/ {r=$2} END {print f+0, r+0}'
+}
+
+if [ -z "${REPORT_ONLY:-}" ]; then
+  cargo build --release --quiet
+  source papers/tools/servers.sh
+  LOGS=$(mktemp -d "${TMPDIR:-/tmp}/convoy-durability.XXXXXX")
+  trap 'stop_servers; rm -rf "$LOGS"' EXIT
+  mkdir -p "$LOGS"/{everysec,always,naive,redis-everysec,redis-always}
+  start_convoy convoy/no 16500
+  start_convoy convoy/everysec 16501 --appendonly yes --appendfsync everysec --dir "$LOGS/everysec"
+  start_convoy convoy/always 16502 --appendonly yes --appendfsync always --dir "$LOGS/always"
+  start_convoy convoy/always-naive 16503 --appendonly yes --appendfsync always --group-commit no --dir "$LOGS/naive"
+  start_redis_as redis/no 16510 --appendonly no
+  start_redis_as redis/everysec 16511 --appendonly yes --appendfsync everysec --dir "$LOGS/redis-everysec"
+  start_redis_as redis/always 16512 --appendonly yes --appendfsync always --dir "$LOGS/redis-always"
+  write_machine "$OUT/machine.txt"
+  echo "logs: $(df -h "$LOGS" | awk 'NR==2 {print $1 " (" $2 ")"}') $(findmnt -no FSTYPE -T "$LOGS" 2>/dev/null)" \
+    >> "$OUT/machine.txt"
+
+  for c in $CLIENTS; do
+    echo "== $c clients" >&2
+    declare -A before=()
+    for s in 16501 16502 16503; do before[$s]=$(fsync_figures $s); done
+    python3 papers/tools/interleave.py --rounds "$ROUNDS" --csv "$OUT/c$c.csv" "${servers[@]}" -- \
+      -t set -r 100000 -c "$c" -n "$(requests "$c")" > /dev/null
+    {
+      echo "server,fsyncs,records"
+      for s in 16501 16502 16503; do
+        read -r f0 r0 <<< "${before[$s]}"
+        read -r f1 r1 <<< "$(fsync_figures $s)"
+        case $s in 16501) l=convoy/everysec ;; 16502) l=convoy/always ;; 16503) l=convoy/always-naive ;; esac
+        echo "$l,$((f1 - f0)),$((r1 - r0))"
+      done
+    } > "$OUT/c$c-fsync.csv"
+  done
+fi
+ROUNDS=$(python3 -c "import csv,sys; print(max(int(r['round']) for r in csv.DictReader(open(sys.argv[1]))))" "$OUT/c1.csv")
+
+# One table per client count: medians, spread, latency, the ratio to the
+# same server without a log, and records per fsync.
+table() {
+  python3 - "$OUT/c$1.csv" "$OUT/c$1-fsync.csv" <<'PY'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+fs = {r["server"]: r for r in csv.DictReader(open(sys.argv[2]))}
+by = {}
+for r in rows:
+    by.setdefault(r["server"], []).append(r)
+med = {s: statistics.median(float(r["rps"]) for r in v) for s, v in by.items()}
+print("| test | server | median rps | min-max over rounds | p50 ms | p99 ms | ratio to its own no-log run | records per fsync |")
+print("|---|---|---|---|---|---|---|---|")
+for s, v in by.items():
+    xs = [float(r["rps"]) for r in v]
+    base = med[s.split("/")[0] + "/no"]
+    p50 = statistics.median(float(r["p50_ms"]) for r in v)
+    p99 = statistics.median(float(r["p99_ms"]) for r in v)
+    f = fs.get(s)
+    per = f"{int(f['records']) / int(f['fsyncs']):.1f}" if f and int(f["fsyncs"]) else "-"
+    print(f"| SET | {s} | {med[s]:,.0f} | {min(xs):,.0f}-{max(xs):,.0f} | {p50:.3f} | {p99:.3f} | {med[s] / base:.3f} | {per} |")
+PY
+}
+for c in $CLIENTS; do
+  table "$c" > "$OUT/c$c.md"
+  # The seven-column form ratio_bars.py reads (test, server, ..., ratio).
+  awk -F'|' 'NR > 2 && $3 !~ /\/no / { printf "| %s | %s | | | | | %s |\n", $2, $3, $8 }' "$OUT/c$c.md" |
+    tr -s ' ' > "$OUT/c$c-ratios.md"
+done
+python3 papers/tools/ratio_bars.py --title "SET throughput relative to the same server without a log" \
+  "$OUT/ratios.svg" "c=1=$OUT/c1-ratios.md" "c=50=$OUT/c50-ratios.md" "c=200=$OUT/c200-ratios.md"
+
+ratio() { awk -F'|' -v s="$2" '$3 ~ " "s" " { gsub(/ /, "", $8); print $8 }' "$OUT/c$1.md"; }
+per_fsync() { awk -F'|' -v s="$2" '$3 ~ " "s" " { gsub(/ /, "", $9); print $9 }' "$OUT/c$1.md"; }
+
+cat > papers/03-durability.md <<MD
+# 03: durability and group commit
+
+**Question.** With \`appendfsync always\`, a write may be acknowledged only
+after an fsync covers it. Done naively (one fsync per write) that is known to
+cost most of a server's throughput. Redis fsyncs once per pass of its event
+loop, so the writes of every client served in that pass share one fsync.
+convoy's flusher thread takes every record pending when it starts a write
+and covers them all with one \`write(2)\` and one \`fdatasync(2)\`, while the
+waiting connections hold no thread (\`src/wal/mod.rs\`). How much of the
+no-log throughput does each policy keep, over client counts, beside Redis?
+
+**Machine.**
+
+\`\`\`
+$(cat "$OUT/machine.txt")
+\`\`\`
+
+**Command.** \`papers/03-durability.sh $ROUNDS\` from the repository root. Seven
+servers, each writing its log to a directory of its own on the disk above:
+convoy (backend mutex, the default) with no log, \`--appendfsync everysec\`,
+\`--appendfsync always\` (group commit) and \`--appendfsync always
+--group-commit no\` (naive); Redis with no AOF, \`appendfsync everysec\` and
+\`appendfsync always\`. Then \`redis-benchmark -t set -r 100000\` at 1, 50 and
+200 clients (20,000 requests at 1 client, 100,000 otherwise) against each in
+turn, $ROUNDS rounds, interleaved. Every sample is in \`03-durability/c<N>.csv\`.
+Ratios compare medians with the same server's own no-log median from the
+same rounds. Records per fsync are the growth of convoy's
+\`aof_records_fsynced\` and \`aof_fsyncs\` (INFO persistence) over each client
+count (\`c<N>-fsync.csv\`).
+
+## 1 client
+
+$(cat "$OUT/c1.md")
+
+## 50 clients
+
+$(cat "$OUT/c50.md")
+
+## 200 clients
+
+$(cat "$OUT/c200.md")
+
+![ratio to the same server without a log](03-durability/ratios.svg)
+
+## Discussion
+
+$(cat papers/03-durability.discussion.md 2>/dev/null || echo "(discussion: see papers/03-durability.discussion.md)")
+
+## References
+
+- D. J. DeWitt, R. H. Katz, F. Olken, L. D. Shapiro, M. Stonebraker and
+  D. Wood, "Implementation techniques for main memory database systems",
+  SIGMOD 1984 (group commit).
+- P. Helland, H. Sammer, J. Lyon, R. Carr, P. Garrett and A. Reuter, "Group
+  commit timers and high volume transaction systems", HPTS 1987.
+- Redis documentation, "Redis persistence" (AOF, \`appendfsync\`).
+MD
+echo "wrote papers/03-durability.md" >&2
