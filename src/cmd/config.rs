@@ -11,9 +11,10 @@
 //! if all parsed.
 //!
 //! Some mutable parameters are stored and reported but not acted on yet:
-//! `maxclients`, `timeout`, `maxmemory`, `maxmemory-policy`, `appendfsync`
-//! (no log yet) and `save` (convoy writes no snapshots). `hz` takes effect
-//! at once: the active-expiry thread reads it every cycle.
+//! `maxclients`, `timeout`, `maxmemory`, `maxmemory-policy` and `save`
+//! (convoy writes no snapshots). `hz` takes effect at once (the
+//! active-expiry thread reads it every cycle), and so does `appendfsync`
+//! (handed to the write-ahead log; stored only when the log is off).
 
 use super::server::{help, subcommand};
 use super::{err, error_line, is, Access, CmdResult, CommandSpec, CommandTable, Ctx, Subcommand};
