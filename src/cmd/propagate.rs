@@ -18,9 +18,9 @@
 //!   changed.
 //!
 //! The records are appended while the command still holds its ordering
-//! stripes or the exclusive gate (see [`crate::wal::order`]), and the
-//! caller's LSN is remembered in its [`ClientState`] so that the
-//! connection can hold the reply until the log acknowledges it.
+//! stripes or the exclusive gate (see [`crate::wal::order`]); the
+//! connection then holds its replies until the log acknowledges them
+//! (`server::connection`).
 
 use super::{is, CommandSpec, Ctx};
 use crate::keyspace::{Keyspace, UnixMillis};
@@ -266,8 +266,7 @@ pub fn log_command<K: Keyspace>(
     let to_rewrite =
         if exclusive { route_exclusive(ctx, wal, spec, &record) } else { wal.rewrite_wants(db, &record[1]) };
     let argv: smallvec::SmallVec<[&[u8]; 8]> = record.iter().map(|a| a.as_ref()).collect();
-    let lsn = wal.append(db, &argv, to_rewrite);
-    ctx.client.wal_lsn = lsn;
+    wal.append(db, &argv, to_rewrite);
 }
 
 /// Close a transaction's records with EXEC, if it logged any.
@@ -276,7 +275,7 @@ pub fn end_transaction<K: Keyspace>(ctx: &mut Ctx<'_, K>) {
         return;
     }
     if let Some(wal) = ctx.server.wal.as_deref() {
-        ctx.client.wal_lsn = wal.append(ctx.client.db, &[b"EXEC"], false);
+        wal.append(ctx.client.db, &[b"EXEC"], false);
     }
 }
 

@@ -212,9 +212,6 @@ pub struct ClientState {
     pub watch_flag: WatchFlag,
     /// The keys this client WATCHes: (database, key).
     pub watching: Vec<(usize, Key)>,
-    /// The LSN of the last write-ahead log record this client's commands
-    /// appended: its replies wait until the log acknowledges it.
-    pub wal_lsn: u64,
     /// EXEC has logged MULTI and owes the log an EXEC.
     pub wal_in_multi: bool,
 }
@@ -239,7 +236,6 @@ impl ClientState {
             watch_flag: WatchFlag::default(),
             watching: Vec::new(),
             pubsub: Default::default(),
-            wal_lsn: 0,
             wal_in_multi: false,
         }
     }

@@ -86,7 +86,7 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
                         // Show the client everything before the blocked
                         // command, then wait.
                         if !output.is_empty() {
-                            wait_for_log(&shared, &client).await;
+                            wait_for_log(&shared).await;
                             if socket.write_all(&output).await.is_err() {
                                 break 'conn;
                             }
@@ -139,7 +139,7 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
         // this write; if it also subscribes, its pushed messages pile up
         // until the push limit closes it, even mid-write.
         if !output.is_empty() {
-            wait_for_log(&shared, &client).await;
+            wait_for_log(&shared).await;
             let written = tokio::select! {
                 w = socket.write_all(&output) => w.is_ok(),
                 _ = kill.fired() => false,
@@ -165,13 +165,20 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
     shared.clients.unregister(client.id());
 }
 
-/// Hold replies until the write-ahead log acknowledges this client's last
-/// record (fsynced under `appendfsync always`, written otherwise). The
-/// task awaits; its worker thread serves other connections meanwhile.
-async fn wait_for_log<K: Keyspace>(shared: &Shared<K>, client: &ClientState) {
+/// Hold replies until the write-ahead log acknowledges every record
+/// appended so far (fsynced under `appendfsync always`, written
+/// otherwise): this client's writes, and any other client's write that a
+/// reply of this batch may reveal. As in Redis, where every reply of an
+/// event-loop pass leaves after that pass's fsync, a client is not shown
+/// a write that a crash could still undo (short of one window: a write
+/// applied by another worker and not yet appended, a few instructions
+/// long, which a read may catch). The task awaits; its worker thread
+/// serves other connections meanwhile.
+async fn wait_for_log<K: Keyspace>(shared: &Shared<K>) {
     if let Some(wal) = &shared.wal {
-        if !wal.is_acknowledged(client.wal_lsn) {
-            wal.wait(client.wal_lsn).await;
+        let lsn = wal.appended();
+        if !wal.is_acknowledged(lsn) {
+            wal.wait(lsn).await;
         }
     }
 }

@@ -132,6 +132,9 @@ pub struct Wal {
     /// Wakes the flusher.
     wake: Condvar,
     file: Mutex<FileState>,
+    /// The LSN of the last record appended (a copy of `Inner::lsn`, readable
+    /// without the lock).
+    appended: AtomicU64,
     /// The LSN up to which records are in the file (`write(2)` done).
     written: AtomicU64,
     /// The LSN up to which records are fsynced.
@@ -191,6 +194,7 @@ impl Wal {
                 written_records: 0,
                 dirty: false,
             }),
+            appended: AtomicU64::new(0),
             written: AtomicU64::new(0),
             synced: AtomicU64::new(0),
             waiters: Waiters::default(),
@@ -262,7 +266,16 @@ impl Wal {
         }
         inner.lsn += added as u64;
         inner.records += 1;
+        // Release: a reader that sees this LSN and waits for it is ordered
+        // after the record's append (and the change it logs).
+        self.appended.store(inner.lsn, Ordering::Release);
         inner.lsn
+    }
+
+    /// The LSN of the last record appended: waiting for it covers every
+    /// change applied before now.
+    pub fn appended(&self) -> u64 {
+        self.appended.load(Ordering::Acquire)
     }
 
     /// Wake the flusher if it sleeps: there are records someone waits for.
