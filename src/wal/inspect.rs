@@ -1,7 +1,7 @@
 //! `convoy wal inspect FILE`: read a log as a person would want to, check
 //! every record's checksum, and say whether convoy could start from it.
 //!
-//! Reading is [`format::Reader`]'s, the same code recovery runs, so what
+//! Reading is [`Reader`]'s, the same code recovery runs, so what
 //! this tool calls whole, torn or damaged is exactly what a starting server
 //! would. Like recovery it also checks that MULTI and EXEC records pair up.
 //!
@@ -337,6 +337,7 @@ mod tests {
         s
     }
 
+    /// Arguments are quoted and escaped byte for byte as redis-cli's `sdscatrepr` does.
     #[test]
     fn quoting_follows_redis_cli() {
         assert_eq!(quoted(b"hello world"), r#""hello world""#);
