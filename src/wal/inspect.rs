@@ -37,6 +37,9 @@
 //!
 //! Errors (a damaged or unreadable log) are also written to stderr, one
 //! line naming the file, as a server starting from it would write them.
+//! Output that cannot be written (a closed pipe, as `| head` leaves) ends
+//! the tool with status 2 too, silently; so does a bad command line
+//! (clap's own status).
 
 use super::format::{Reader, Record, Stop, HEADER};
 use std::collections::BTreeMap;
