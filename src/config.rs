@@ -1,8 +1,11 @@
 //! Startup flags. Names follow redis.conf where Redis has the option
 //! (`--port`, `--bind`, `--databases`, `--hz`); convoy's own are
 //! `--backend` and `--threads`.
+//!
+//! Without a subcommand the binary runs the server; `convoy wal inspect
+//! FILE` runs a tool instead ([`Tool`]), and takes no server flag.
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 /// The keyspace backends, as `--backend` spells them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -37,7 +40,7 @@ impl Backend {
 
 /// convoy: a Redis-compatible server whose keyspace backend is chosen at startup.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "convoy", version, about, long_about = None)]
+#[command(name = "convoy", version, about, long_about = None, args_conflicts_with_subcommands = true)]
 pub struct Config {
     /// Keyspace backend. The default is the one measured fastest on the
     /// reference machine (2 cores; see papers/00-baseline.md).
@@ -96,6 +99,26 @@ pub struct Config {
     /// record at the very end is always cut, with a warning.
     #[arg(long, default_value = "no", value_parser = yes_no, action = clap::ArgAction::Set)]
     pub aof_truncate_corrupt: bool,
+
+    /// A tool to run instead of the server (the server ignores this field).
+    #[command(subcommand)]
+    pub tool: Option<Tool>,
+}
+
+/// The tools the binary runs instead of the server.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Tool {
+    /// Tools for the write-ahead log (`appendonly.aof`).
+    #[command(subcommand)]
+    Wal(WalTool),
+}
+
+/// `convoy wal ...`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum WalTool {
+    /// Print a log's records, verify their checksums, and say whether a
+    /// server could start from it.
+    Inspect(crate::wal::inspect::Options),
 }
 
 /// redis.conf's booleans: `yes` or `no`.

@@ -1,14 +1,20 @@
-//! The `convoy` binary: parse flags, pick the backend, run the server.
+//! The `convoy` binary: parse flags, then run the server (picking the
+//! backend) or, given a subcommand, one of the tools.
 
 use clap::Parser;
+use convoy::config::{Config, Tool, WalTool};
+use std::process::ExitCode;
 
-fn main() -> std::process::ExitCode {
-    let config = convoy::config::Config::parse();
-    match convoy::server::run(config) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("convoy: {e}");
-            std::process::ExitCode::FAILURE
-        }
+fn main() -> ExitCode {
+    let mut config = Config::parse();
+    match config.tool.take() {
+        Some(Tool::Wal(WalTool::Inspect(options))) => ExitCode::from(convoy::wal::inspect::run(&options)),
+        None => match convoy::server::run(config) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("convoy: {e}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }

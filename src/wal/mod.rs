@@ -5,7 +5,8 @@
 //! *flusher* thread writes the buffer to the file and, as `appendfsync`
 //! asks, fsyncs it. At start the log is replayed to rebuild the keyspace
 //! (`server::recovery`); `BGREWRITEAOF` compacts it from the live keyspace
-//! ([`rewrite`]).
+//! ([`rewrite`]). `convoy wal inspect FILE` prints a log's records and
+//! checks them ([`inspect`]).
 //!
 //! # Durability and group commit (`--appendfsync`)
 //!
@@ -43,6 +44,7 @@
 //! never delays an append.
 
 pub mod format;
+pub mod inspect;
 pub mod order;
 pub mod rewrite;
 
