@@ -59,8 +59,10 @@ pub fn encode(db: usize, args: &[&[u8]], out: &mut Vec<u8>) {
     write_resp_array(args, out);
     debug_assert_eq!(out.len() - payload_at, payload_len);
     crc.update(&out[payload_at..]);
-    let hex = format!("{:08x}", crc.finalize());
-    out[payload_at - 10..payload_at - 2].copy_from_slice(hex.as_bytes());
+    let crc = crc.finalize();
+    for (i, digit) in out[payload_at - 10..payload_at - 2].iter_mut().enumerate() {
+        *digit = b"0123456789abcdef"[(crc >> (28 - 4 * i)) as usize & 0xf];
+    }
     debug_assert!(out[start..payload_at].len() <= MAX_FRAME_LINE);
 }
 

@@ -1,7 +1,7 @@
 //! The write-ahead log (Redis's append-only file), with group commit.
 //!
 //! Every write command that changes data appends a record (the command, in
-//! RESP, inside a checked frame: [`format`]) to an in-memory buffer; a
+//! RESP, inside a checked frame: [`format`](mod@format)) to an in-memory buffer; a
 //! *flusher* thread writes the buffer to the file and, as `appendfsync`
 //! asks, fsyncs it. At start the log is replayed to rebuild the keyspace
 //! (`server::recovery`); `BGREWRITEAOF` compacts it from the live keyspace
@@ -157,8 +157,8 @@ pub struct Wal {
 impl Wal {
     /// Open (or create) the log at `dir/appendonly.aof`, positioned at
     /// `valid_len` (the end of the last whole record found by recovery;
-    /// anything after it is cut off), and start nothing yet: call
-    /// [`Wal::start_flusher`] once the server is ready.
+    /// anything after it is cut off). The server then runs
+    /// [`Wal::run_flusher`] on a thread of its own.
     pub fn open(dir: &Path, fsync: Fsync, group_commit: bool, valid_len: Option<u64>) -> std::io::Result<Wal> {
         let path = dir.join(FILE_NAME);
         let mut file = OpenOptions::new().create(true).read(true).write(true).truncate(false).open(&path)?;
