@@ -21,6 +21,9 @@
 //! - `list:<k>`: `RPUSH` to a shared list;
 //! - `tx:a`, `tx:b`: `MULTI`, `INCR tx:a`, `INCRBY tx:b 2`, `EXEC`.
 //!
+//! [`Mix::Every`] picks among all of these; [`Mix::Transactions`] runs
+//! only (longer) transactions.
+//!
 //! # What the checker demands after a restart
 //!
 //! - A register (`w:`, `reg:`, a hash field) holds its value from before
@@ -139,8 +142,18 @@ impl Server {
         match rx.recv_timeout(Duration::from_secs(60)) {
             Ok(addr) => server.addr = addr,
             Err(_) => {
-                let status = server.child.as_mut().unwrap().try_wait();
-                panic!("convoy did not start ({status:?}); its stderr:\n{}", server.stderr());
+                // Its stderr closed (it is exiting) or it hangs: give it a
+                // moment to report an exit status.
+                let child = server.child.as_mut().unwrap();
+                let deadline = Instant::now() + Duration::from_secs(5);
+                let status = loop {
+                    match child.try_wait() {
+                        Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+                        other => break other,
+                    }
+                };
+                server.join_drain_if_exited(&status);
+                panic!("convoy did not start (exit: {status:?}); its stderr:\n{}", server.stderr());
             }
         }
         server
@@ -178,6 +191,12 @@ impl Server {
         };
         self.join_drain();
         status
+    }
+
+    fn join_drain_if_exited(&mut self, status: &io::Result<Option<ExitStatus>>) {
+        if matches!(status, Ok(Some(_))) {
+            self.join_drain();
+        }
     }
 
     fn join_drain(&mut self) {
@@ -366,7 +385,7 @@ pub fn unbalanced_transaction(dir: &Path) -> Option<String> {
             (b"EXEC", Some(_)) => open = None,
             (b"MULTI", Some(at)) => return Some(format!("MULTI at offset {} inside the one at {at}", record.offset)),
             (b"EXEC", None) => {
-                let before = data[..record.offset as usize].len().saturating_sub(300);
+                let before = (record.offset as usize).saturating_sub(300);
                 return Some(format!(
                     "EXEC at offset {} with no MULTI open; the log before it: {:?}",
                     record.offset,
@@ -650,11 +669,16 @@ impl Model {
                 .collect();
             start.wait();
             let began = Instant::now();
-            during(&stop);
+            // Caught, so that a failing `during` stops the writers (the
+            // scope waits for them before passing its panic on).
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| during(&stop)));
             let elapsed = began.elapsed();
             // Whatever `during` did, no writer outlives the round.
             stop.store(true, Ordering::Relaxed);
             let logs: Vec<WriterLog> = handles.into_iter().map(|h| h.join().expect("writer panicked")).collect();
+            if let Err(panic) = outcome {
+                std::panic::resume_unwind(panic);
+            }
             (logs, elapsed)
         });
         for log in &logs {
@@ -676,7 +700,7 @@ impl Model {
         let mut fields: Vec<Vec<Vec<Assignment>>> =
             (0..SHARED_KEYS).map(|_| (0..FIELDS).map(|_| Vec::new()).collect()).collect();
         // (acknowledged, in flight)
-        let mut incrs = vec![(0i64, 0i64); SHARED_KEYS];
+        let mut incrs = [(0i64, 0i64); SHARED_KEYS];
         let mut txs = (0i64, 0i64);
         // pushes[k][writer]: its values pushed to list k, in order.
         let mut pushes: Vec<HashMap<usize, Vec<&Sent>>> = (0..SHARED_KEYS).map(|_| HashMap::new()).collect();
@@ -726,17 +750,11 @@ impl Model {
                 after.tx_a, before.tx_a, txs.0, txs.1
             ));
         }
-        for k in 0..SHARED_KEYS {
-            check_list(k, &before.lists[k], &after.lists[k], &pushes[k], &mut bad);
+        for (k, pushes) in pushes.iter().enumerate() {
+            check_list(k, &before.lists[k], &after.lists[k], pushes, &mut bad);
         }
         self.state = after;
         bad
-    }
-
-    /// After a clean shutdown with every writer stopped, nothing was in
-    /// flight: the server must hold exactly the model.
-    pub fn state(&self) -> &State {
-        &self.state
     }
 }
 
