@@ -26,7 +26,8 @@
 //! rewrite.
 //!
 //! When every stripe is done, the new file (copy, then buffer) is fsynced;
-//! then, holding the log's file lock, the rest of the buffer is appended,
+//! then, holding the gate's shared side (so that no transaction is half
+//! logged) and the log's file lock, the rest of the buffer is appended,
 //! fsynced again, the file is renamed over the old one and its directory
 //! fsynced, and the log continues in the new file. A crash at any moment
 //! leaves either the old file or the new one whole. Records appended but
@@ -200,6 +201,13 @@ fn copy_and_switch<K: Keyspace>(
         if wal.rewrites.restart_requested.load(Ordering::Relaxed) {
             continue 'restart;
         }
+        // The switch drops the records pending in the log's buffer (the
+        // new file has them) and sends later ones to the new file. A
+        // transaction logged across that moment would leave its MULTI
+        // behind and put its EXEC in the new file alone, which refuses to
+        // replay. EXEC logs its whole transaction alone under the gate, so
+        // the gate's shared side keeps the switch out of the middle of one.
+        let _gate = gate.shared();
         return wal.switch_to(file, temp_path);
     }
 }
