@@ -161,6 +161,7 @@ impl Wal {
     /// [`Wal::run_flusher`] on a thread of its own.
     pub fn open(dir: &Path, fsync: Fsync, group_commit: bool, valid_len: Option<u64>) -> std::io::Result<Wal> {
         let path = dir.join(FILE_NAME);
+        remove_rewrite_leftovers(dir);
         let mut file = OpenOptions::new().create(true).read(true).write(true).truncate(false).open(&path)?;
         let mut size = file.metadata()?.len();
         if let Some(len) = valid_len {
@@ -375,6 +376,10 @@ impl Wal {
             // Retry until the write succeeds: an acknowledged write must be
             // in the file. Until then INFO shows aof_last_write_status:err
             // and `always` writers wait.
+            // A failed write may have written part of the buffer (a disk
+            // filling up mid-write): cut the file back to its last whole
+            // record before trying again, or the retry would leave a
+            // damaged record in the middle of the log.
             loop {
                 match file.file.write_all(&bytes) {
                     Ok(()) => break,
@@ -382,6 +387,9 @@ impl Wal {
                         if self.last_write_ok.swap(false, Ordering::Relaxed) {
                             eprintln!("convoy: writing the append-only file failed: {e}; retrying");
                         }
+                        let size = file.size;
+                        let _ = file.file.set_len(size);
+                        let _ = std::io::Seek::seek(&mut file.file, std::io::SeekFrom::Start(size));
                         std::thread::sleep(Duration::from_millis(100));
                     }
                 }
@@ -551,6 +559,19 @@ impl Waiters {
         for (_, tx) in ready {
             // A waiter that gave up (its connection closed) is gone: fine.
             let _ = tx.send(());
+        }
+    }
+}
+
+/// Remove the temporary files of rewrites that a crash interrupted (the
+/// log itself was never replaced by them, so nothing in them is needed).
+fn remove_rewrite_leftovers(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if rewrite::is_temp_file_name(&name.to_string_lossy()) {
+            eprintln!("convoy: removing {}, left by a rewrite that did not finish", entry.path().display());
+            let _ = std::fs::remove_file(entry.path());
         }
     }
 }

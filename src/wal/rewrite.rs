@@ -47,6 +47,16 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::Instant;
 
+/// The rewrite writes to `temp-rewriteaof-<pid>.aof` in the log's
+/// directory, then renames it over the log.
+const TEMP_PREFIX: &str = "temp-rewriteaof-";
+
+/// Whether a file name is a rewrite's temporary file (removed at start: a
+/// crash interrupted that rewrite).
+pub fn is_temp_file_name(name: &str) -> bool {
+    name.starts_with(TEMP_PREFIX) && name.ends_with(".aof")
+}
+
 /// Elements per command when a collection is written out.
 const ITEMS_PER_COMMAND: usize = 64;
 
@@ -136,7 +146,7 @@ pub fn serve<K: Keyspace>(wal: &Wal, dbs: &[Db<K>], gate: &Gate, stop: &AtomicBo
 
 /// One rewrite, start to switch (see the module doc).
 pub fn rewrite<K: Keyspace>(wal: &Wal, dbs: &[Db<K>], gate: &Gate) -> std::io::Result<()> {
-    let temp_path = wal.dir.join(format!("temp-rewriteaof-{}.aof", std::process::id()));
+    let temp_path = wal.dir.join(format!("{TEMP_PREFIX}{}.aof", std::process::id()));
     let result = copy_and_switch(wal, dbs, gate, &temp_path);
     if result.is_err() {
         let _ = std::fs::remove_file(&temp_path);
