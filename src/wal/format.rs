@@ -152,10 +152,9 @@ impl<'a> Reader<'a> {
         }
         let offset = start as u64;
         let torn = Stop::Torn { offset };
-        let damaged = |why: &str| {
-            // Only zero bytes from here on: space the file system allocated
-            // but the crash never filled. That is a torn tail, not damage.
-            if rest.iter().all(|&b| b == 0) {
+        // `end`: where the record ends by its frame line, if that was read.
+        let damaged = |why: &str, end: Option<usize>| {
+            if zero_filled(rest, end) {
                 Stop::Torn { offset }
             } else {
                 Stop::Damaged { offset, why: why.to_string() }
@@ -165,27 +164,49 @@ impl<'a> Reader<'a> {
             return Err(if rest.len() < MAX_FRAME_LINE && !rest.contains(&0) && rest[0] == b'@' {
                 torn
             } else {
-                damaged("no frame line")
+                damaged("no frame line", None)
             });
         };
         let line = &rest[..line_end];
         let Some((db, len, crc)) = parse_frame_line(line) else {
-            return Err(damaged("bad frame line"));
+            return Err(damaged("bad frame line", None));
         };
         let payload_at = line_end + 2;
         if rest.len() < payload_at + len {
             return Err(torn);
         }
+        let end = Some(payload_at + len);
         let payload = &rest[payload_at..payload_at + len];
         let mut hasher = crc32fast::Hasher::new();
         hasher.update(&line[1..line.iter().position(|&b| b == b' ').expect("parsed") + 1]);
         hasher.update(payload);
         if hasher.finalize() != crc {
-            return Err(damaged("checksum mismatch"));
+            return Err(damaged("checksum mismatch", end));
         }
-        let args = parse_payload(payload).ok_or_else(|| damaged("payload is not a RESP array of bulk strings"))?;
+        let args = parse_payload(payload).ok_or_else(|| damaged("payload is not a RESP array of bulk strings", end))?;
         self.pos = start + payload_at + len;
         Ok(Some(Record { offset, db, args }))
+    }
+}
+
+/// Whether `rest` (a record that does not read, and everything after it)
+/// is the written start of a record followed by zero bytes to the end of
+/// the file: what a file system shows when a crash came after the file
+/// grew but before the record's last blocks were written. That is a torn
+/// tail, not damage. `end` is where the record ends by its frame line
+/// (`None` if the frame line itself does not read): no byte after it may
+/// be written, else the zeros are not a tail.
+fn zero_filled(rest: &[u8], end: Option<usize>) -> bool {
+    let written = rest.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    if written == rest.len() {
+        return false; // no zeros at the end: the record itself is wrong
+    }
+    match end {
+        _ if written == 0 => true,
+        Some(end) => written <= end,
+        // Only a frame line can have been cut: no line end among the
+        // written bytes, and no more of them than a frame line has.
+        None => written < MAX_FRAME_LINE && memchr::memmem::find(&rest[..written], b"\r\n").is_none(),
     }
 }
 
@@ -293,6 +314,28 @@ mod tests {
         let mut zeros = data.clone();
         zeros.extend_from_slice(&[0; 100]);
         assert_eq!(read_all(&zeros).1, Some(Stop::Torn { offset: data.len() as u64 }));
+        // So is a cut record followed by zero bytes (the file grew, its last
+        // blocks were never written), whether they stop inside the record
+        // or go past its end.
+        for cut in second + 1..data.len() {
+            for end in [data.len(), data.len() + 100] {
+                let mut filled = data[..cut].to_vec();
+                filled.resize(end, 0);
+                let (recs, stop) = read_all(&filled);
+                assert_eq!(recs.len(), 1, "cut at {cut}, zeros to {end}");
+                assert_eq!(stop, Some(Stop::Torn { offset: second as u64 }), "cut at {cut}, zeros to {end}");
+            }
+        }
+        // But zero bytes after a damaged record with whole records after
+        // it are not a tail, and neither is a wrong record ending the file.
+        let mut bad = data.clone();
+        bad[whole[0].offset as usize + 20] ^= 0x01;
+        let mut bad_then_zeros = bad.clone();
+        bad_then_zeros.extend_from_slice(&[0; 100]);
+        assert!(matches!(read_all(&bad_then_zeros).1, Some(Stop::Damaged { offset, .. }) if offset == whole[0].offset));
+        let mut last_bad = data.clone();
+        last_bad[data.len() - 3] ^= 0x01;
+        assert!(matches!(read_all(&last_bad).1, Some(Stop::Damaged { offset, .. }) if offset == second as u64));
     }
 
     #[test]
