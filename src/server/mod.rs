@@ -357,6 +357,7 @@ impl WalThreads {
     /// Let a running rewrite finish, then write and fsync what is left.
     fn stop(self) {
         self.stop.store(true, Ordering::Relaxed);
+        self.wal.rewrites.wake_for_stop();
         self.wal.stop();
         for t in self.threads {
             let _ = t.join();

@@ -110,6 +110,16 @@ impl Status {
         true
     }
 
+    /// Wake the rewriter thread if it waits for a request, so that it sees
+    /// its stop flag (set before this call) at once instead of at its next
+    /// poll.
+    pub fn wake_for_stop(&self) {
+        // Under the lock: the waiter checks the flag and sleeps while
+        // holding it, so the wake-up cannot fall between the two.
+        let _requested = self.requested.lock();
+        self.wake.notify_all();
+    }
+
     /// Seconds the running rewrite has taken so far (-1: none running).
     pub fn current_time_sec(&self) -> i64 {
         self.started.lock().map_or(-1, |t| t.elapsed().as_secs() as i64)
