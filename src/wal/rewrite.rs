@@ -26,7 +26,9 @@
 //! rewrite.
 //!
 //! When every stripe is done, the new file (copy, then buffer) is fsynced;
-//! then, holding the log's file lock, the rest of the buffer is appended,
+//! then, holding the gate's shared side (so that no transaction or
+//! multi-key command is half logged across the switch) and the log's file
+//! lock, the rest of the buffer is appended,
 //! fsynced again, the file is renamed over the old one and its directory
 //! fsynced, and the log continues in the new file. A crash at any moment
 //! leaves either the old file or the new one whole. Records appended but
@@ -207,6 +209,13 @@ fn copy_and_switch<K: Keyspace>(
         out.write_all(&buffered)?;
         let file = out.into_inner().map_err(|e| e.into_error())?;
         file.sync_data()?;
+        // The switch holds the gate's shared side, so that no multi-key
+        // command or transaction runs across it: one would otherwise have
+        // its MULTI among the pending records the switch drops and its
+        // EXEC in the new file (which then refuses to replay), and a
+        // FLUSHDB or FLUSHALL could come between this check and the
+        // switch, and be lost with the old file's pending records.
+        let _alone = gate.shared();
         if wal.rewrites.restart_requested.load(Ordering::Relaxed) {
             continue 'restart;
         }
