@@ -173,7 +173,8 @@ fn int(reply: &str) -> i64 {
 
 /// Everything a client can see of the keyspace, in every database: per
 /// key its type, contents (collections whose order is not defined,
-/// sorted) and absolute expiry time (PEXPIRETIME).
+/// sorted) and absolute expiry time (PEXPIRETIME). Pipelined: a keyspace
+/// of many thousand keys takes a few round trips.
 fn dump(server: &TestServer) -> BTreeMap<(usize, Vec<u8>), String> {
     let mut con = server.client();
     let mut out = BTreeMap::new();
@@ -184,34 +185,42 @@ fn dump(server: &TestServer) -> BTreeMap<(usize, Vec<u8>), String> {
     for db in 0..databases {
         redis::cmd("SELECT").arg(db).query::<()>(&mut con).unwrap();
         let keys: Vec<Vec<u8>> = redis::cmd("KEYS").arg("*").query(&mut con).unwrap();
-        for key in keys {
-            let ty: String = redis::cmd("TYPE").arg(&key).query(&mut con).unwrap();
-            let contents = match ty.as_str() {
-                "string" => format!("{:?}", redis::cmd("GET").arg(&key).query::<Value>(&mut con).unwrap()),
-                "list" => {
-                    format!("{:?}", redis::cmd("LRANGE").arg(&key).arg(0).arg(-1).query::<Value>(&mut con).unwrap())
-                }
-                "hash" => {
-                    let mut pairs: Vec<(Vec<u8>, Vec<u8>)> = redis::cmd("HGETALL").arg(&key).query(&mut con).unwrap();
-                    pairs.sort();
-                    format!("{pairs:?}")
-                }
-                "set" => {
-                    let mut members: Vec<Vec<u8>> = redis::cmd("SMEMBERS").arg(&key).query(&mut con).unwrap();
-                    members.sort();
-                    format!("{members:?}")
-                }
-                "zset" => format!(
-                    "{:?}",
-                    redis::cmd("ZRANGE").arg(&key).arg(0).arg(-1).arg("WITHSCORES").query::<Value>(&mut con).unwrap()
-                ),
-                "stream" => {
-                    format!("{:?}", redis::cmd("XRANGE").arg(&key).arg("-").arg("+").query::<Value>(&mut con).unwrap())
-                }
-                other => panic!("unexpected type {other}"),
-            };
-            let expires: i64 = redis::cmd("PEXPIRETIME").arg(&key).query(&mut con).unwrap();
-            out.insert((db, key), format!("{ty} expires={expires} {contents}"));
+        for keys in keys.chunks(500) {
+            let mut types = redis::pipe();
+            for key in keys {
+                types.cmd("TYPE").arg(key);
+            }
+            let types: Vec<String> = types.query(&mut con).unwrap();
+            let mut contents = redis::pipe();
+            for (key, ty) in keys.iter().zip(&types) {
+                match ty.as_str() {
+                    "string" => contents.cmd("GET").arg(key),
+                    "list" => contents.cmd("LRANGE").arg(key).arg(0).arg(-1),
+                    "hash" => contents.cmd("HGETALL").arg(key),
+                    "set" => contents.cmd("SMEMBERS").arg(key),
+                    "zset" => contents.cmd("ZRANGE").arg(key).arg(0).arg(-1).arg("WITHSCORES"),
+                    "stream" => contents.cmd("XRANGE").arg(key).arg("-").arg("+"),
+                    other => panic!("unexpected type {other}"),
+                };
+                contents.cmd("PEXPIRETIME").arg(key);
+            }
+            let values: Vec<Value> = contents.query(&mut con).unwrap();
+            for ((key, ty), pair) in keys.iter().zip(&types).zip(values.chunks(2)) {
+                let value = match (ty.as_str(), &pair[0]) {
+                    ("hash", Value::Array(items)) => {
+                        let mut pairs: Vec<String> = items.chunks(2).map(|p| format!("{p:?}")).collect();
+                        pairs.sort();
+                        pairs.join(",")
+                    }
+                    ("set", Value::Array(items) | Value::Set(items)) => {
+                        let mut members: Vec<String> = items.iter().map(|m| format!("{m:?}")).collect();
+                        members.sort();
+                        members.join(",")
+                    }
+                    (_, v) => format!("{v:?}"),
+                };
+                out.insert((db, key.clone()), format!("{ty} expires={:?} {value}", pair[1]));
+            }
         }
     }
     out
@@ -996,5 +1005,691 @@ fn writes_replay_into_their_database() {
         assert_eq!(raw.cmd(&["DBSIZE"]), ":1\r\n", "{backend:?}");
         raw.cmd(&["SELECT", "15"]);
         assert_eq!(raw.cmd(&["HGET", "h", "f"]), bulk("v"), "{backend:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// 5. BGREWRITEAOF
+// ---------------------------------------------------------------------------
+
+const REWRITE_STARTED: &str = "+Background append only file rewriting started\r\n";
+const REWRITE_RUNNING: &str = "-ERR Background append only file rewriting already in progress\r\n";
+
+/// Wait until the rewrites done reach `n` and none is running; asserts the
+/// last one succeeded.
+fn wait_rewrites(raw: &mut Raw, n: u64) {
+    let done = eventually(Duration::from_secs(60), || {
+        info_u64(raw, "aof_rewrite_in_progress") == 0 && info_u64(raw, "aof_rewrites") >= n
+    });
+    assert!(done, "rewrite {n} never finished: {}", raw.cmd(&["INFO", "persistence"]));
+    assert_eq!(info_u64(raw, "aof_rewrites"), n);
+    assert_eq!(info_field(raw, "persistence", "aof_last_bgrewrite_status"), "ok");
+}
+
+/// Send many commands in one write and read all their replies.
+fn pipeline(raw: &mut Raw, commands: &[Vec<String>]) -> Vec<String> {
+    let mut bytes = Vec::new();
+    for c in commands {
+        let args: Vec<&[u8]> = c.iter().map(|a| a.as_bytes()).collect();
+        bytes.extend(common::encode_cmd(&args));
+    }
+    raw.send(&bytes);
+    commands.iter().map(|_| raw.reply()).collect()
+}
+
+fn cmd(args: &[&str]) -> Vec<String> {
+    strs(args)
+}
+
+/// Every type, in several databases, after many overwrites: lists, hashes,
+/// sets and sorted sets longer than one rewrite chunk (64), non-integer
+/// and infinite scores, a stream whose last entry was deleted, one whose
+/// entries were all deleted, keys with TTLs, binary keys and values.
+fn fill_every_type(raw: &mut Raw) {
+    let mut batch = Vec::new();
+    for round in 0..20 {
+        for i in 0..50 {
+            batch.push(cmd(&["SET", &format!("str:{i}"), &format!("value {i} of round {round}")]));
+            batch.push(cmd(&["INCR", &format!("counter:{}", i % 5)]));
+        }
+    }
+    for i in 0..200 {
+        batch.push(cmd(&["RPUSH", "list", &format!("element {i}")]));
+    }
+    batch.push(cmd(&["LPOP", "list", "3"]));
+    batch.push(cmd(&["LPUSH", "list", "head"]));
+    batch.push(cmd(&["RPUSH", "short", "a", "b"]));
+    for i in 0..150 {
+        batch.push(cmd(&["HSET", "hash", &format!("field {i}"), &format!("{i}")]));
+    }
+    batch.push(cmd(&["HDEL", "hash", "field 7", "field 8"]));
+    batch.push(cmd(&["HINCRBYFLOAT", "hash", "float", "0.1"]));
+    for i in 0..130 {
+        batch.push(cmd(&["SADD", "set", &format!("member {i}")]));
+    }
+    batch.push(cmd(&["SREM", "set", "member 3"]));
+    batch.push(cmd(&["SADD", "intset", "1", "2", "-3"]));
+    for i in 0..100 {
+        batch.push(cmd(&["ZADD", "zset", &format!("{}", i as f64 / 7.0), &format!("m{i}")]));
+    }
+    batch.push(cmd(&["ZADD", "zset", "0.1", "tenth", "-inf", "bottom", "+inf", "top", "1e-300", "tiny", "-0", "zero"]));
+    batch.push(cmd(&["ZINCRBY", "zset", "0.2", "tenth"]));
+    batch.push(cmd(&["ZREM", "zset", "m5"]));
+    for i in 1..=100 {
+        batch.push(cmd(&["XADD", "stream", &format!("{i}-1"), "n", &format!("{i}"), "pad", "x"]));
+    }
+    batch.push(cmd(&["XDEL", "stream", "50-1", "100-1"]));
+    batch.push(cmd(&["XADD", "emptied", "1-1", "a", "b"]));
+    batch.push(cmd(&["XADD", "emptied", "2-2", "a", "b"]));
+    batch.push(cmd(&["XDEL", "emptied", "1-1", "2-2"]));
+    batch.push(cmd(&["XADD", "trimmed", "MAXLEN", "0", "7-7", "a", "b"]));
+    batch.push(cmd(&["SET", "ttl:str", "v", "EX", "1000"]));
+    batch.push(cmd(&["RPUSH", "ttl:list", "a"]));
+    batch.push(cmd(&["PEXPIRE", "ttl:list", "2000000"]));
+    batch.push(cmd(&["ZADD", "ttl:zset", "1", "a"]));
+    batch.push(cmd(&["EXPIREAT", "ttl:zset", "4102444800"]));
+    batch.push(cmd(&["XADD", "ttl:stream", "1-1", "a", "b"]));
+    batch.push(cmd(&["EXPIRE", "ttl:stream", "5000"]));
+    batch.push(cmd(&["SET", "bin\r\nkey\0", "val\0ue\r\n"]));
+    batch.push(cmd(&["SET", "empty", ""]));
+    batch.push(cmd(&["SET", "gone", "v"]));
+    batch.push(cmd(&["DEL", "gone"]));
+    batch.push(cmd(&["SET", "expired", "v", "PX", "1"]));
+    batch.push(cmd(&["SELECT", "7"]));
+    batch.push(cmd(&["SET", "str:0", "in db 7"]));
+    batch.push(cmd(&["RPUSH", "list", "x", "y"]));
+    batch.push(cmd(&["HSET", "hash", "f", "v"]));
+    batch.push(cmd(&["ZADD", "zset", "2.5", "a"]));
+    batch.push(cmd(&["XADD", "stream", "3-3", "f", "v"]));
+    batch.push(cmd(&["SELECT", "15"]));
+    batch.push(cmd(&["SADD", "set", "only"]));
+    batch.push(cmd(&["SET", "ttl", "v", "PX", "3000000"]));
+    batch.push(cmd(&["SELECT", "0"]));
+    for reply in pipeline(raw, &batch) {
+        assert!(!reply.starts_with('-'), "{reply}");
+    }
+}
+
+/// BGREWRITEAOF writes every type, in every database, as commands that
+/// rebuild it: the file shrinks, INFO reports the rewrite, the records are
+/// Redis's rewrite forms (chunks of 64, ZADD with exact scores, XADD and
+/// XSETID with the stream's last ID, entries added and largest deleted
+/// ID, PEXPIREAT), and a restart gives back exactly the same keyspace,
+/// stream last IDs included. Writes after the rewrite go on in the new file.
+#[test]
+fn bgrewriteaof_keeps_every_type() {
+    for backend in backends() {
+        let dir = TempDir::new("rewrite");
+        let server = start(backend, dir.path());
+        let mut raw = server.raw();
+        fill_every_type(&mut raw);
+        std::thread::sleep(Duration::from_millis(5)); // "expired" expires
+        let size_before = std::fs::metadata(dir.log()).unwrap().len();
+        assert_eq!(info_u64(&mut raw, "aof_current_size"), size_before);
+        assert_eq!(info_u64(&mut raw, "aof_rewrites"), 0);
+        let before = dump(&server);
+        let top = "-ERR The ID specified in XADD is equal or smaller than the target stream top item\r\n";
+        let probes: [&[&str]; 3] = [
+            &["XADD", "stream", "100-1", "a", "b"],
+            &["XADD", "emptied", "2-2", "a", "b"],
+            &["XADD", "trimmed", "7-7", "a", "b"],
+        ];
+        for p in probes {
+            assert_eq!(raw.cmd(p), top, "{backend:?}: {p:?} before");
+        }
+
+        assert_eq!(raw.cmd(&["BGREWRITEAOF"]), REWRITE_STARTED);
+        wait_rewrites(&mut raw, 1);
+        // Active expiry removes "expired" (logging DEL after the rewrite's
+        // records, if the rewrite ran first); wait for it, then the file
+        // is still.
+        let keys = before.keys().filter(|k| k.0 == 0).count();
+        assert!(eventually(Duration::from_secs(5), || raw.cmd(&["DBSIZE"]) == format!(":{keys}\r\n")));
+        let base = info_u64(&mut raw, "aof_base_size");
+        let size_after = std::fs::metadata(dir.log()).unwrap().len();
+        assert!(size_after < size_before / 2, "{backend:?}: {size_before} bytes before, {size_after} after");
+        assert_eq!(info_u64(&mut raw, "aof_current_size"), size_after);
+        let mut del = Vec::new();
+        convoy::wal::format::encode(0, &[b"DEL", b"expired"], &mut del);
+        assert!(
+            base == size_after || base + del.len() as u64 == size_after,
+            "{backend:?}: base {base}, current {size_after}"
+        );
+        assert_same_dump(&before, &dump(&server), &format!("{backend:?}: the rewrite changes nothing"));
+        let names: Vec<String> =
+            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        assert_eq!(names, vec![convoy::wal::FILE_NAME.to_string()], "{backend:?}: no temporary file left");
+
+        let (mut records, stop) = read_log(&dir.log());
+        assert_eq!(stop, None);
+        records.retain(|r| r.offset < base); // the rewrite's own records
+        let of = |db: usize, key: &str| -> Vec<Vec<String>> {
+            records
+                .iter()
+                .filter(|r| r.db == db && r.args.get(1).is_some_and(|k| k.as_ref() == key.as_bytes()))
+                .map(text)
+                .collect()
+        };
+        let list = of(0, "list");
+        assert_eq!(list.iter().map(|r| r.len() - 2).collect::<Vec<_>>(), vec![64, 64, 64, 6], "{backend:?}: {list:?}");
+        assert!(list.iter().all(|r| r[0] == "RPUSH"));
+        assert_eq!(list[0][2], "head");
+        assert!(of(0, "hash").iter().all(|r| r[0] == "HSET" && r.len() <= 2 + 2 * 64));
+        assert!(of(0, "set").iter().all(|r| r[0] == "SADD" && r.len() <= 2 + 64));
+        let zset: Vec<String> = of(0, "zset").concat();
+        for (score, member) in
+            [("-inf", "bottom"), ("inf", "top"), ("1e-300", "tiny"), ("0", "zero"), ("0.30000000000000004", "tenth")]
+        {
+            let at =
+                zset.iter().position(|a| a == member).unwrap_or_else(|| panic!("{backend:?}: {member} in {zset:?}"));
+            assert_eq!(zset[at - 1], score, "{backend:?}: score of {member}");
+        }
+        let stream = of(0, "stream");
+        assert_eq!(stream.len(), 99, "{backend:?}: 98 XADD and one XSETID");
+        assert_eq!(stream[0], strs(&["XADD", "stream", "1-1", "n", "1", "pad", "x"]));
+        assert_eq!(stream[98], strs(&["XSETID", "stream", "100-1", "ENTRIESADDED", "100", "MAXDELETEDID", "100-1"]));
+        assert_eq!(
+            of(0, "emptied"),
+            vec![
+                strs(&["XADD", "emptied", "MAXLEN", "0", "2-2", "x", "y"]),
+                strs(&["XSETID", "emptied", "2-2", "ENTRIESADDED", "2", "MAXDELETEDID", "2-2"])
+            ],
+            "{backend:?}"
+        );
+        assert_eq!(
+            of(0, "ttl:zset"),
+            vec![strs(&["ZADD", "ttl:zset", "1", "a"]), strs(&["PEXPIREAT", "ttl:zset", "4102444800000"])]
+        );
+        assert_eq!(of(0, "expired"), Vec::<Vec<String>>::new(), "{backend:?}: an expired key is not written");
+        assert_eq!(of(0, "gone"), Vec::<Vec<String>>::new());
+        assert_eq!(of(7, "str:0"), vec![strs(&["SET", "str:0", "in db 7"])]);
+        assert_eq!(of(15, "set"), vec![strs(&["SADD", "set", "only"])]);
+
+        let server = restart(server, dir.path());
+        let mut raw = server.raw();
+        assert_same_dump(&before, &dump(&server), &format!("{backend:?}: after the rewrite and a restart"));
+        for p in probes {
+            assert_eq!(raw.cmd(p), top, "{backend:?}: {p:?} after");
+        }
+        assert_eq!(raw.cmd(&["XADD", "stream", "100-*", "a", "b"]), bulk("100-2"), "{backend:?}");
+        assert_eq!(raw.cmd(&["XADD", "emptied", "2-*", "a", "b"]), bulk("2-3"), "{backend:?}");
+        assert_eq!(raw.cmd(&["XADD", "trimmed", "*", "a", "b"]).starts_with("$"), true);
+        assert_eq!(raw.cmd(&["SET", "after", "rewrite"]), "+OK\r\n");
+        let before = dump(&server);
+        let server = restart(server, dir.path());
+        assert_same_dump(&before, &dump(&server), &format!("{backend:?}: writes after the rewrite"));
+    }
+}
+
+/// Client threads writing all the time: INCR, RPUSH/LPOP, SET (some with
+/// a TTL), HSET, SADD, ZADD, DEL, MSET and RENAME (multi-key, run alone),
+/// transactions (with blocking pops, which run at once inside one), and
+/// writes in database 1. `ops` counts acknowledged
+/// commands.
+struct Writers {
+    stop: Arc<AtomicBool>,
+    ops: Arc<AtomicU64>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Writers {
+    fn start(server: &TestServer) -> Writers {
+        let stop = Arc::new(AtomicBool::new(false));
+        let ops = Arc::new(AtomicU64::new(0));
+        let threads = (0..4)
+            .map(|w| {
+                let (stop, ops, addr) = (stop.clone(), ops.clone(), server.addr);
+                std::thread::spawn(move || {
+                    let mut raw = Raw::connect(addr);
+                    if w == 0 {
+                        raw.cmd(&["SET", "r:a", "renamed"]);
+                    }
+                    let mut i: u64 = 0;
+                    let mut renamed = false;
+                    while !stop.load(Ordering::Relaxed) {
+                        let n = |m: u64| (i % m).to_string();
+                        let v = format!("{w}:{i}");
+                        let batch: Vec<Vec<String>> = match w {
+                            0 => {
+                                let (from, to) = if renamed { ("r:b", "r:a") } else { ("r:a", "r:b") };
+                                renamed = !renamed;
+                                vec![
+                                    cmd(&["INCR", &format!("c:{}", n(200))]),
+                                    cmd(&["MSET", &format!("m:{}", n(100)), &v, &format!("m:{}", (i + 7) % 100), &v]),
+                                    cmd(&["RENAME", from, to]),
+                                    cmd(&["RPUSH", &format!("l:{}", n(50)), &v]),
+                                ]
+                            }
+                            1 => vec![
+                                cmd(&["SET", &format!("s:{}", n(500)), &v]),
+                                cmd(&["SET", &format!("t:{}", n(300)), &v, "EX", "1000"]),
+                                cmd(&["HSET", &format!("h:{}", n(20)), &format!("f{}", n(100)), &v]),
+                                cmd(&["DEL", &format!("s:{}", (i * 7) % 500)]),
+                            ],
+                            2 => vec![
+                                cmd(&["SADD", &format!("set:{}", n(20)), &v]),
+                                cmd(&["ZADD", &format!("z:{}", n(10)), &n(1000), &format!("m{}", n(300))]),
+                                cmd(&["LPOP", &format!("l:{}", n(50))]),
+                                cmd(&["SELECT", "1"]),
+                                cmd(&["INCRBY", &format!("c:{}", n(200)), "3"]),
+                                cmd(&["SELECT", "0"]),
+                            ],
+                            _ => vec![
+                                cmd(&["MULTI"]),
+                                cmd(&["INCR", &format!("tx:{}", n(30))]),
+                                cmd(&["RPUSH", &format!("tl:{}", n(30)), &v, "second"]),
+                                cmd(&["SET", &format!("s:{}", n(500)), &v]),
+                                // Logged as LPOP and ZPOPMIN (inside EXEC
+                                // they do not block).
+                                cmd(&["BLPOP", &format!("tl:{}", n(30)), "0"]),
+                                cmd(&["ZADD", &format!("tz:{}", n(30)), &n(1000), &v]),
+                                cmd(&["BZPOPMIN", &format!("tz:{}", (i + 1) % 30), "0"]),
+                                cmd(&["EXEC"]),
+                            ],
+                        };
+                        for reply in pipeline(&mut raw, &batch) {
+                            assert!(!reply.starts_with('-'), "writer {w}: {reply}");
+                        }
+                        ops.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                        i += 1;
+                    }
+                })
+            })
+            .collect();
+        Writers { stop, ops, threads }
+    }
+
+    fn ops(&self) -> u64 {
+        self.ops.load(Ordering::Relaxed)
+    }
+
+    fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.threads {
+            t.join().expect("writer thread");
+        }
+    }
+}
+
+/// Keys enough that a rewrite takes a while: strings, lists, hashes.
+fn preload(raw: &mut Raw, keys: usize) {
+    for chunk in (0..keys).collect::<Vec<_>>().chunks(1000) {
+        let batch: Vec<Vec<String>> = chunk
+            .iter()
+            .map(|i| match i % 3 {
+                0 => cmd(&["SET", &format!("pre:{i}"), &"x".repeat(20)]),
+                1 => cmd(&["RPUSH", &format!("pre:{i}"), "a", "b", "c"]),
+                _ => cmd(&["HSET", &format!("pre:{i}"), "f", "v", "g", "w"]),
+            })
+            .collect();
+        pipeline(raw, &batch);
+    }
+}
+
+/// The log's MULTI and EXEC records pair up (a transaction still being
+/// written may be open at the end).
+fn assert_transactions_balanced(path: &Path, what: &str) {
+    let (records, _) = read_log(path);
+    let mut open = None;
+    for r in &records {
+        match (r.args[0].as_ref(), open) {
+            (b"MULTI", None) => open = Some(r.offset),
+            (b"EXEC", Some(_)) => open = None,
+            (b"MULTI" | b"EXEC", _) => {
+                panic!("{what}: unbalanced {} at offset {} (open MULTI: {open:?})", text(r)[0], r.offset)
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Rewrites while clients write (single-key and multi-key commands,
+/// transactions, two databases): no write is lost or applied twice, the
+/// log stays well formed, and a restart after the writers stop gives back
+/// exactly the keyspace they left.
+fn rewrite_under_writers(rounds: u64) {
+    for backend in backends() {
+        let dir = TempDir::new("concurrent");
+        let server = start(backend, dir.path());
+        let mut raw = server.raw();
+        preload(&mut raw, 12_000);
+        let writers = Writers::start(&server);
+        assert!(eventually(Duration::from_secs(10), || writers.ops() > 500));
+        for round in 1..=rounds {
+            let (ops, started) = (writers.ops(), Instant::now());
+            assert_eq!(raw.cmd(&["BGREWRITEAOF"]), REWRITE_STARTED);
+            wait_rewrites(&mut raw, round);
+            let during = writers.ops() - ops;
+            assert!(during > 0, "{backend:?}: writes went on during the rewrite");
+            if round == 1 {
+                eprintln!("{backend:?}: rewrite took {:?}, {during} writes meanwhile", started.elapsed());
+            }
+            assert_transactions_balanced(&dir.log(), &format!("{backend:?}, rewrite {round}"));
+        }
+        let ops = writers.ops();
+        assert!(eventually(Duration::from_secs(10), || writers.ops() > ops + 100));
+        writers.stop();
+        let before = dump(&server);
+        drop(raw);
+        let server = restart(server, dir.path());
+        assert_same_dump(&before, &dump(&server), &format!("{backend:?}: {rounds} rewrites under writers"));
+    }
+}
+
+/// See [`rewrite_under_writers`]: one rewrite per backend.
+#[test]
+fn bgrewriteaof_under_concurrent_writers() {
+    rewrite_under_writers(1);
+}
+
+/// See [`rewrite_under_writers`]: ten rewrites per backend.
+#[test]
+#[ignore]
+fn bgrewriteaof_under_concurrent_writers_long() {
+    rewrite_under_writers(10);
+}
+
+/// Rewrites finishing while a client runs transactions back to back: the
+/// new file never holds half a transaction's MULTI/EXEC pair, and the
+/// server restarts from it with every transaction whole.
+fn rewrite_under_transactions(rewrites: u64) {
+    for backend in backends() {
+        let dir = TempDir::new("tx-rewrite");
+        let server = start(backend, dir.path());
+        let mut raw = server.raw();
+        preload(&mut raw, 300);
+        let stop = Arc::new(AtomicBool::new(false));
+        let threads: Vec<_> = (0..2)
+            .map(|w| {
+                let (stop, addr) = (stop.clone(), server.addr);
+                std::thread::spawn(move || {
+                    let mut raw = Raw::connect(addr);
+                    let mut batch = vec![cmd(&["MULTI"])];
+                    for k in 0..40 {
+                        batch.push(cmd(&["INCR", &format!("tx:{w}:{k}")]));
+                    }
+                    batch.push(cmd(&["EXEC"]));
+                    let mut n = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        let replies = pipeline(&mut raw, &batch);
+                        n += 1;
+                        assert_eq!(replies[replies.len() - 1].lines().nth(1), Some(format!(":{n}").as_str()));
+                    }
+                    n
+                })
+            })
+            .collect();
+        for round in 1..=rewrites {
+            assert_eq!(raw.cmd(&["BGREWRITEAOF"]), REWRITE_STARTED);
+            wait_rewrites(&mut raw, round);
+            assert_transactions_balanced(&dir.log(), &format!("{backend:?}, rewrite {round}"));
+        }
+        stop.store(true, Ordering::Relaxed);
+        let counts: Vec<u64> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        drop(raw);
+        let server = restart(server, dir.path());
+        let mut raw = server.raw();
+        for (w, n) in counts.iter().enumerate() {
+            for k in [0, 39] {
+                assert_eq!(raw.cmd(&["GET", &format!("tx:{w}:{k}")]), bulk(&n.to_string()), "{backend:?}");
+            }
+        }
+    }
+}
+
+/// See [`rewrite_under_transactions`]: a few rewrites per backend.
+#[test]
+fn bgrewriteaof_under_transactions() {
+    rewrite_under_transactions(5);
+}
+
+/// See [`rewrite_under_transactions`]: many rewrites per backend.
+#[test]
+#[ignore]
+fn bgrewriteaof_under_transactions_long() {
+    rewrite_under_transactions(100);
+}
+
+/// FLUSHALL and FLUSHDB while a rewrite copies the keyspace start the copy
+/// over: after the rewrite and a restart, the flushed keys are not back
+/// and the writes after the flush are there.
+#[test]
+fn flush_during_a_rewrite() {
+    for backend in backends() {
+        let dir = TempDir::new("flush");
+        let server = start(backend, dir.path());
+        let mut raw = server.raw();
+        preload(&mut raw, 3_000);
+        raw.cmd(&["SELECT", "2"]);
+        preload(&mut raw, 100);
+        raw.cmd(&["SELECT", "0"]);
+        let replies = pipeline(
+            &mut raw,
+            &[
+                cmd(&["BGREWRITEAOF"]),
+                cmd(&["FLUSHALL"]),
+                cmd(&["SET", "after", "flushall"]),
+                cmd(&["SELECT", "2"]),
+                cmd(&["RPUSH", "in2", "a", "b"]),
+                cmd(&["SELECT", "0"]),
+            ],
+        );
+        assert_eq!(replies[0], REWRITE_STARTED, "{backend:?}");
+        wait_rewrites(&mut raw, 1);
+        assert_eq!(raw.cmd(&["SET", "later", "v"]), "+OK\r\n");
+        let before = dump(&server);
+        assert_eq!(before.len(), 3, "{backend:?}: {before:?}");
+        let server = restart(server, dir.path());
+        assert_same_dump(&before, &dump(&server), &format!("{backend:?}: FLUSHALL during a rewrite"));
+
+        let mut raw = server.raw();
+        preload(&mut raw, 3_000);
+        let replies = pipeline(
+            &mut raw,
+            &[
+                cmd(&["BGREWRITEAOF"]),
+                cmd(&["FLUSHDB"]),
+                cmd(&["SET", "after", "flushdb"]),
+                cmd(&["SELECT", "2"]),
+                cmd(&["SET", "x", "y"]),
+            ],
+        );
+        assert_eq!(replies[0], REWRITE_STARTED, "{backend:?}");
+        raw.cmd(&["SELECT", "0"]);
+        wait_rewrites(&mut raw, 1);
+        let before = dump(&server);
+        assert_eq!(before.len(), 3, "{backend:?}: {before:?}");
+        let server = restart(server, dir.path());
+        assert_same_dump(&before, &dump(&server), &format!("{backend:?}: FLUSHDB during a rewrite"));
+    }
+}
+
+/// A second BGREWRITEAOF while one runs is refused with Redis's error
+/// (one that comes after the first ended starts another), and the log is
+/// whole afterwards; with the log off BGREWRITEAOF is an error and
+/// creates no file.
+#[test]
+fn bgrewriteaof_twice_and_without_a_log() {
+    for backend in backends() {
+        let dir = TempDir::new("twice");
+        let server = start(backend, dir.path());
+        let mut raw = server.raw();
+        preload(&mut raw, 3_000);
+        let replies = pipeline(&mut raw, &[cmd(&["BGREWRITEAOF"]), cmd(&["BGREWRITEAOF"]), cmd(&["SET", "k", "v"])]);
+        assert_eq!(replies[0], REWRITE_STARTED, "{backend:?}");
+        assert!(replies[1] == REWRITE_RUNNING || replies[1] == REWRITE_STARTED, "{backend:?}: {}", replies[1]);
+        let started = replies[..2].iter().filter(|r| *r == REWRITE_STARTED).count() as u64;
+        wait_rewrites(&mut raw, started);
+        assert_eq!(raw.cmd(&["BGREWRITEAOF"]), REWRITE_STARTED, "{backend:?}: once the first has ended");
+        wait_rewrites(&mut raw, started + 1);
+        let before = dump(&server);
+        let server = restart(server, dir.path());
+        assert_same_dump(&before, &dump(&server), &format!("{backend:?}: two rewrites"));
+        drop(server);
+
+        let off = TempDir::new("off");
+        let server = TestServer::start_with(backend, |c| c.dir = off.path().to_path_buf());
+        let mut raw = server.raw();
+        assert_eq!(
+            raw.cmd(&["BGREWRITEAOF"]),
+            "-ERR The append-only file is off: start convoy with --appendonly yes\r\n",
+            "{backend:?}"
+        );
+        raw.cmd(&["SET", "k", "v"]);
+        drop(raw);
+        drop(server);
+        assert_eq!(std::fs::read_dir(off.path()).unwrap().count(), 0, "{backend:?}: no file with the log off");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// 6. INFO persistence and CONFIG
+// ---------------------------------------------------------------------------
+
+/// The length of one record as the log writes it.
+fn record_len(db: usize, args: &[&str]) -> u64 {
+    let mut out = Vec::new();
+    let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+    convoy::wal::format::encode(db, &args, &mut out);
+    out.len() as u64
+}
+
+/// With the log on, INFO persistence reports it: enabled, write status ok,
+/// the current size growing by each record and equal to the file's
+/// length, the base size (the file when opened), records and fsyncs;
+/// CONFIG GET reports appendonly, appendfsync and dir. With the log off,
+/// aof_enabled:0 and appendonly no.
+#[test]
+fn info_persistence_reports_the_log() {
+    let header = convoy::wal::format::HEADER.len() as u64;
+    // Every backend's server first, then each is checked: the wait for
+    // everysec's first fsync (about a second) is shared.
+    let servers: Vec<(Backend, TempDir, TestServer, u64)> = backends()
+        .into_iter()
+        .map(|backend| {
+            let dir = TempDir::new("info");
+            let server = start(backend, dir.path());
+            let mut raw = server.raw();
+            let field = |raw: &mut Raw, name: &str| info_field(raw, "persistence", name);
+            for (name, value) in [
+                ("aof_enabled", "1"),
+                ("aof_rewrite_in_progress", "0"),
+                ("aof_rewrites", "0"),
+                ("aof_last_write_status", "ok"),
+                ("aof_last_bgrewrite_status", "ok"),
+                ("aof_last_rewrite_time_sec", "-1"),
+                ("aof_fsync_policy", "everysec"),
+                ("aof_group_commit", "yes"),
+                ("aof_records", "0"),
+            ] {
+                assert_eq!(field(&mut raw, name), value, "{backend:?}: {name}");
+            }
+            assert_eq!(info_u64(&mut raw, "aof_current_size"), header);
+            assert_eq!(info_u64(&mut raw, "aof_base_size"), header);
+            let mut size = header;
+            for (i, value) in ["a", "bb", "ccc"].iter().enumerate() {
+                raw.cmd(&["SET", "k", value]);
+                size += record_len(0, &["SET", "k", value]);
+                assert_eq!(info_u64(&mut raw, "aof_current_size"), size, "{backend:?}");
+                assert_eq!(std::fs::metadata(dir.log()).unwrap().len(), size, "{backend:?}: written before the reply");
+                assert_eq!(info_u64(&mut raw, "aof_records"), i as u64 + 1);
+            }
+            raw.cmd(&["GET", "k"]);
+            assert_eq!(info_u64(&mut raw, "aof_current_size"), size, "{backend:?}: reads add nothing");
+            assert_eq!(info_u64(&mut raw, "aof_base_size"), header);
+            (backend, dir, server, size)
+        })
+        .collect();
+    for (backend, dir, server, size) in servers {
+        let mut raw = server.raw();
+        let field = |raw: &mut Raw, name: &str| info_field(raw, "persistence", name);
+        // everysec: fsynced within about a second.
+        assert!(
+            eventually(Duration::from_secs(3), || info_u64(&mut raw, "aof_records_fsynced") == 3),
+            "{backend:?}: {}",
+            raw.cmd(&["INFO", "persistence"])
+        );
+        assert!(info_u64(&mut raw, "aof_fsyncs") >= 1);
+
+        let canonical = std::fs::canonicalize(dir.path()).unwrap().display().to_string();
+        let config = |raw: &mut Raw, name: &str, value: &str| {
+            assert_eq!(
+                raw.cmd(&["CONFIG", "GET", name]),
+                format!("*2\r\n{}{}", bulk(name), bulk(value)),
+                "{backend:?}"
+            );
+        };
+        config(&mut raw, "appendonly", "yes");
+        config(&mut raw, "appendfsync", "everysec");
+        config(&mut raw, "dir", &canonical);
+        assert_eq!(
+            raw.cmd(&["CONFIG", "SET", "appendonly", "no"]),
+            "-ERR CONFIG SET failed (possibly related to argument 'appendonly') - can't set immutable config\r\n"
+        );
+        assert_eq!(raw.cmd(&["CONFIG", "SET", "appendfsync", "no"]), "+OK\r\n");
+        config(&mut raw, "appendfsync", "no");
+        assert_eq!(field(&mut raw, "aof_fsync_policy"), "no");
+
+        // After a restart the base size is the file's size when opened.
+        let server = restart(server, dir.path());
+        let mut raw = server.raw();
+        assert_eq!(info_u64(&mut raw, "aof_base_size"), size, "{backend:?}");
+        assert_eq!(info_u64(&mut raw, "aof_current_size"), size, "{backend:?}");
+        assert_eq!(info_u64(&mut raw, "aof_records"), 0, "{backend:?}: counted since the start");
+        drop((raw, server));
+
+        let server = TestServer::start(backend);
+        let mut raw = server.raw();
+        assert_eq!(info_field(&mut raw, "persistence", "aof_enabled"), "0", "{backend:?}");
+        assert_eq!(raw.cmd(&["CONFIG", "GET", "appendonly"]), format!("*2\r\n{}{}", bulk("appendonly"), bulk("no")));
+    }
+}
+
+/// Under `appendfsync always` (set at start or by CONFIG SET) every
+/// acknowledged write is fsynced: one client's writes one by one cost an
+/// fsync each, a pipelined batch shares a few (group commit), and
+/// `--group-commit no` fsyncs once per write even in a batch.
+#[test]
+fn appendfsync_always_fsyncs_before_acknowledging() {
+    for backend in backends() {
+        for how in ["config set", "group commit", "naive"] {
+            let what = format!("{backend:?}, {how}");
+            let dir = TempDir::new("always");
+            let server = start_with(backend, dir.path(), |c| {
+                if how != "config set" {
+                    c.appendfsync = convoy::wal::Fsync::Always;
+                }
+                c.group_commit = how != "naive";
+            });
+            let mut raw = server.raw();
+            if how == "config set" {
+                assert_eq!(raw.cmd(&["CONFIG", "SET", "appendfsync", "always"]), "+OK\r\n");
+            }
+            assert_eq!(info_field(&mut raw, "persistence", "aof_fsync_policy"), "always", "{what}");
+            let fsyncs = info_u64(&mut raw, "aof_fsyncs");
+            for i in 0..5 {
+                raw.cmd(&["INCR", "n"]);
+                assert_eq!(info_u64(&mut raw, "aof_records_fsynced"), i + 1, "{what}: fsynced before the reply");
+            }
+            let one_by_one = info_u64(&mut raw, "aof_fsyncs") - fsyncs;
+            assert_eq!(one_by_one, 5, "{what}: one fsync per write sent alone");
+
+            let fsyncs = info_u64(&mut raw, "aof_fsyncs");
+            let batch: Vec<Vec<String>> = (0..40).map(|i| cmd(&["SET", &format!("k{i}"), "v"])).collect();
+            pipeline(&mut raw, &batch);
+            assert_eq!(info_u64(&mut raw, "aof_records_fsynced"), 45, "{what}");
+            let batched = info_u64(&mut raw, "aof_fsyncs") - fsyncs;
+            if how == "naive" {
+                assert_eq!(batched, 40, "{what}: one fsync per write");
+                assert_eq!(info_field(&mut raw, "persistence", "aof_records_per_fsync"), "1.00", "{what}");
+            } else {
+                assert!((1..=10).contains(&batched), "{what}: 40 pipelined writes took {batched} fsyncs");
+                let per: f64 = info_field(&mut raw, "persistence", "aof_records_per_fsync").parse().unwrap();
+                assert!(per > 2.0, "{what}: {per} records per fsync");
+            }
+            drop(raw);
+            let server = restart(server, dir.path());
+            assert_eq!(server.raw().cmd(&["GET", "n"]), bulk("5"), "{what}");
+        }
     }
 }
