@@ -173,6 +173,14 @@ impl<'a> Reader<'a> {
         };
         let payload_at = line_end + 2;
         if rest.len() < payload_at + len {
+            // The record runs past the end of the file: the crash cut it
+            // off, unless a whole command is already there. A cut record
+            // holds only the start of its command; a whole one means the
+            // length itself is wrong (a changed digit), and what follows
+            // may be more records, which must not be dropped as a tail.
+            if parse_array(&rest[payload_at..]).is_some() {
+                return Err(Stop::Damaged { offset, why: "the length runs past the record's command".into() });
+            }
             return Err(torn);
         }
         let end = Some(payload_at + len);
@@ -228,6 +236,12 @@ fn parse_frame_line(line: &[u8]) -> Option<(usize, usize, u32)> {
 
 /// A RESP array of bulk strings, exactly filling `payload`.
 fn parse_payload(payload: &[u8]) -> Option<Vec<Bytes>> {
+    parse_array(payload).and_then(|(args, end)| (end == payload.len()).then_some(args))
+}
+
+/// A whole RESP array of bulk strings at the start of `data`, and where it
+/// ends.
+fn parse_array(payload: &[u8]) -> Option<(Vec<Bytes>, usize)> {
     // `*<n>` or `$<n>` at `pos`: the number, and moves `pos` past the line.
     fn line(payload: &[u8], pos: &mut usize, prefix: u8) -> Option<usize> {
         let rest = payload.get(*pos..)?;
@@ -255,7 +269,7 @@ fn parse_payload(payload: &[u8]) -> Option<Vec<Bytes>> {
         args.push(Bytes::copy_from_slice(arg));
         pos += len + 2;
     }
-    (pos == payload.len()).then_some(args)
+    Some((args, pos))
 }
 
 #[cfg(test)]
@@ -349,10 +363,28 @@ mod tests {
             assert_eq!(recs.len(), 1, "flip at {i}");
             match stop {
                 Some(Stop::Damaged { offset, .. }) => assert_eq!(offset, whole[1].offset, "flip at {i}"),
-                // Flipping a length digit can make the record look longer
-                // than the file: reported as torn at the same record.
-                Some(Stop::Torn { offset }) => assert_eq!(offset, whole[1].offset, "flip at {i}"),
-                None => panic!("flip at {i} not detected"),
+                other => panic!("flip at {i}: {other:?}"),
+            }
+        }
+        // A length digit changed to any other digit (a longer record may
+        // then run past the end of the file) is damage too, in the middle
+        // record and in the last.
+        for record in [1, 2] {
+            let at = whole[record].offset as usize + 3;
+            assert!(data[at].is_ascii_digit() && data[at + 1].is_ascii_digit() && data[at + 2] == b' ');
+            for digit in b'0'..=b'9' {
+                if digit == data[at] {
+                    continue;
+                }
+                let mut bad = data.clone();
+                bad[at] = digit;
+                let (recs, stop) = read_all(&bad);
+                assert_eq!(recs.len(), record, "length digit {}", digit as char);
+                assert!(
+                    matches!(&stop, Some(Stop::Damaged { offset, .. }) if *offset == whole[record].offset),
+                    "record {record}, length digit {}: {stop:?}",
+                    digit as char
+                );
             }
         }
     }
