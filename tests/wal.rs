@@ -341,27 +341,37 @@ fn torn_tail_is_cut_off_and_the_log_goes_on() {
 // 2. Damage before the tail
 // ---------------------------------------------------------------------------
 
-/// A changed byte inside an early record (its payload, or its checksum)
-/// stops the start with an error naming the file and that record's offset,
-/// and leaves the file as it was; with `aof_truncate_corrupt` the server
-/// starts with the records before the damage only, and the file is cut
-/// there.
+/// A changed byte inside an early record (its payload, its checksum, or
+/// a digit of its length that makes it run past the end of the file)
+/// stops the start with an error naming the file and that record's
+/// offset, and leaves the file as it was; with `aof_truncate_corrupt` the
+/// server starts with the records before the damage only, and the file is
+/// cut there.
 #[test]
 fn damage_before_the_tail_refuses_to_start() {
     for backend in backends() {
         let dir = TempDir::new("damage");
         let (records, intact) = five_sets(backend, &dir);
-        let second = records[1].offset as usize;
-        let third = records[2].offset as usize;
-        let line_end = second + intact[second..].windows(2).position(|w| w == b"\r\n").unwrap() + 2;
-        // The value's byte ("v1" -> "v3") and a digit of the checksum.
-        let value_at = third - 3;
+        let line_end = |r: usize| {
+            let at = records[r].offset as usize;
+            at + intact[at..].windows(2).position(|w| w == b"\r\n").unwrap() + 2
+        };
+        // Record 1's value ("v1" -> "v3"), a digit of its checksum, and the
+        // first digit of record 3's length ("29" -> "99": longer than the
+        // two records left).
+        let value_at = records[2].offset as usize - 3;
         assert_eq!(intact[value_at], b'1');
-        let crc_at = line_end - 3;
-        for (what, at, byte) in
-            [("payload", value_at, b'3'), ("checksum", crc_at, if intact[crc_at] == b'a' { b'b' } else { b'a' })]
-        {
+        let crc_at = line_end(1) - 3;
+        let length_at = records[3].offset as usize + 3;
+        assert_eq!(&intact[length_at..length_at + 3], b"29 ");
+        assert!(records[3].offset as usize + 16 + 99 > intact.len());
+        for (what, target, at, byte) in [
+            ("payload", 1, value_at, b'3'),
+            ("checksum", 1, crc_at, if intact[crc_at] == b'a' { b'b' } else { b'a' }),
+            ("length", 3, length_at, b'9'),
+        ] {
             let what = format!("{backend:?}, {what}");
+            let offset = records[target].offset;
             let mut bad = intact.clone();
             bad[at] = byte;
             std::fs::write(dir.log(), &bad).unwrap();
@@ -370,20 +380,22 @@ fn damage_before_the_tail_refuses_to_start() {
                 Err(e) => e.to_string(),
             };
             assert!(err.contains(&dir.log().display().to_string()), "{what}: names the file: {err}");
-            assert!(err.contains(&format!("offset {second} ")), "{what}: names offset {second}: {err}");
+            assert!(err.contains(&format!("offset {offset} ")), "{what}: names offset {offset}: {err}");
             assert!(err.contains("damaged record"), "{what}: {err}");
             assert_eq!(std::fs::read(dir.log()).unwrap(), bad, "{what}: a refused start leaves the file alone");
 
             let server = start_with(backend, dir.path(), |c| c.aof_truncate_corrupt = true);
-            assert_eq!(std::fs::metadata(dir.log()).unwrap().len(), second as u64, "{what}: cut at the damage");
+            assert_eq!(std::fs::metadata(dir.log()).unwrap().len(), offset, "{what}: cut at the damage");
             let mut raw = server.raw();
-            assert_eq!(raw.cmd(&["GET", "k0"]), bulk("v0"), "{what}");
-            assert_eq!(raw.cmd(&["DBSIZE"]), ":1\r\n", "{what}: nothing after the damage");
+            for i in 0..target {
+                assert_eq!(raw.cmd(&["GET", &format!("k{i}")]), bulk(&format!("v{i}")), "{what}");
+            }
+            assert_eq!(raw.cmd(&["DBSIZE"]), format!(":{target}\r\n"), "{what}: nothing after the damage");
             assert_eq!(raw.cmd(&["SET", "k9", "new"]), "+OK\r\n");
             let server = restart(server, dir.path());
             let mut raw = server.raw();
             assert_eq!(
-                raw.cmd(&["MGET", "k0", "k1", "k9"]),
+                raw.cmd(&["MGET", "k0", &format!("k{target}"), "k9"]),
                 format!("*3\r\n{}$-1\r\n{}", bulk("v0"), bulk("new")),
                 "{what}"
             );
