@@ -543,33 +543,22 @@ fn expiries_and_deletes_replay_as_absolute_times() {
         );
         assert_eq!(tail.next(), vec![(0, strs(&["DEL", "active"]))], "{backend:?}: active expiry logs DEL");
         // Found expired by a writer: DEL, then the write (on a fresh key).
-        // Active expiry may get there first; either way the DEL comes first.
-        expect_record(
-            &mut raw,
-            &mut tail,
-            &["SET", "touched", "v", "PX", "1"],
-            ok,
-            Some(&["SET", "touched", "v", "PXAT", "+1"]),
-        );
-        std::thread::sleep(Duration::from_millis(5));
-        assert_eq!(raw.cmd(&["APPEND", "touched", "x"]), ":1\r\n");
-        let records = tail.next();
-        assert_eq!(
-            records,
-            vec![(0, strs(&["DEL", "touched"])), (0, strs(&["APPEND", "touched", "x"]))],
-            "{backend:?}"
-        );
-        // Expired, then written again by a SET that replaces it outright.
-        expect_record(
-            &mut raw,
-            &mut tail,
-            &["SET", "again", "old", "PX", "1"],
-            ok,
-            Some(&["SET", "again", "old", "PXAT", "+1"]),
-        );
-        std::thread::sleep(Duration::from_millis(5));
-        assert_eq!(raw.cmd(&["SET", "again", "new"]), ok);
-        assert_eq!(tail.next(), vec![(0, strs(&["DEL", "again"])), (0, strs(&["SET", "again", "new"]))], "{backend:?}");
+        // Active expiry is slowed down (hz 1, taken up within its current
+        // 10 ms period) so that the writer usually finds the key; if active
+        // expiry gets there first, the records are the same.
+        assert_eq!(raw.cmd(&["CONFIG", "SET", "hz", "1"]), ok);
+        std::thread::sleep(Duration::from_millis(20));
+        for (key, write, logged) in [
+            ("touched", &["APPEND", "touched", "x"][..], &["APPEND", "touched", "x"][..]),
+            // Replaced outright by SET.
+            ("again", &["SET", "again", "new"], &["SET", "again", "new"]),
+        ] {
+            let set = ["SET", key, "old", "PX", "20"];
+            expect_record(&mut raw, &mut tail, &set, ok, Some(&["SET", key, "old", "PXAT", "+20"]));
+            std::thread::sleep(Duration::from_millis(30));
+            assert!(!raw.cmd(write).starts_with('-'));
+            assert_eq!(tail.next(), vec![(0, strs(&["DEL", key])), (0, strs(logged))], "{backend:?}");
+        }
 
         let with_ttl = [
             "ex",
@@ -587,7 +576,7 @@ fn expiries_and_deletes_replay_as_absolute_times() {
         ];
         let times: Vec<String> = with_ttl.iter().map(|k| raw.cmd(&["PEXPIRETIME", k])).collect();
         let pttl_before = int(&raw.cmd(&["PTTL", "ex"]));
-        assert!((99_000..=100_000).contains(&pttl_before), "{backend:?}: PTTL {pttl_before}");
+        assert!((90_000..=100_000).contains(&pttl_before), "{backend:?}: PTTL {pttl_before}");
         let dump_before = dump(&server);
         std::thread::sleep(Duration::from_millis(20));
 
@@ -604,6 +593,7 @@ fn expiries_and_deletes_replay_as_absolute_times() {
             assert_eq!(raw.cmd(&["EXISTS", k]), ":0\r\n", "{backend:?}: {k} is not back");
         }
         assert_eq!(raw.cmd(&["GET", "touched"]), bulk("x"), "{backend:?}");
+        assert_eq!(raw.cmd(&["TTL", "touched"]), ":-1\r\n", "{backend:?}");
         assert_eq!(raw.cmd(&["GET", "again"]), bulk("new"), "{backend:?}");
         assert_eq!(raw.cmd(&["TTL", "again"]), ":-1\r\n", "{backend:?}");
         // DBSIZE counts keys that expired but were not removed yet: none.
@@ -651,8 +641,8 @@ fn wait_blocked(raw: &mut Raw, n: usize) {
 
 /// Random and computed results are logged as what they were: SPOP as SREM
 /// of the members popped, INCRBYFLOAT as SET .. KEEPTTL of the result,
-/// HINCRBYFLOAT as HSET, XADD's `*` and `ms-*` as the ID made; replay
-/// rebuilds the same keyspace.
+/// HINCRBYFLOAT as HSET, XADD's `*` and `ms-*` as the ID made, whatever
+/// the client's protocol; replay rebuilds the same keyspace.
 #[test]
 fn computed_writes_are_logged_as_their_results() {
     for backend in backends() {
@@ -707,7 +697,26 @@ fn computed_writes_are_logged_as_their_results() {
         logs(&mut raw, t, &["XADD", "y", "5-*", "d", "4"], &bulk("5-0"), &[&["XADD", "y", "5-0", "d", "4"]]);
         logs(&mut raw, t, &["XADD", "y", "5-*", "d", "5"], &bulk("5-1"), &[&["XADD", "y", "5-1", "d", "5"]]);
         logs(&mut raw, t, &["XADD", "nokey", "NOMKSTREAM", "*", "a", "b"], "$-1\r\n", &[]);
-        drop(raw);
+        // The same from a RESP3 client, whose replies are other types (a
+        // set for SPOP with a count).
+        let mut resp3 = server.raw();
+        assert!(resp3.cmd(&["HELLO", "3"]).starts_with('%'));
+        logs(&mut resp3, t, &["SADD", "s3", "a", "b"], ":2\r\n", &[&["SADD", "s3", "a", "b"]]);
+        let popped = bulks(&resp3.cmd(&["SPOP", "s3", "2"]));
+        assert_eq!(popped.len(), 2);
+        assert_eq!(t.next(), vec![(0, strs(&["SREM", "s3", &popped[0], &popped[1]]))], "{backend:?}: RESP3 SPOP 2");
+        logs(&mut resp3, t, &["INCRBYFLOAT", "f3", "1.5"], &bulk("1.5"), &[&["SET", "f3", "1.5", "KEEPTTL"]]);
+        logs(&mut resp3, t, &["RPUSH", "l3", "a"], ":1\r\n", &[&["RPUSH", "l3", "a"]]);
+        logs(&mut resp3, t, &["BLPOP", "l3", "0"], &format!("*2\r\n{}{}", bulk("l3"), bulk("a")), &[&["LPOP", "l3"]]);
+        logs(&mut resp3, t, &["ZADD", "z3", "1", "a"], ":1\r\n", &[&["ZADD", "z3", "1", "a"]]);
+        logs(
+            &mut resp3,
+            t,
+            &["BZPOPMIN", "z3", "0"],
+            &format!("*3\r\n{}{},1\r\n", bulk("z3"), bulk("a")),
+            &[&["ZPOPMIN", "z3"]],
+        );
+        drop((raw, resp3));
         let server = restart_and_compare(server, dir.path(), &format!("{backend:?}: computed writes"));
         let mut raw = server.raw();
         assert!(int(&raw.cmd(&["PTTL", "f"])) > 90_000, "{backend:?}: KEEPTTL kept the TTL");
@@ -1659,8 +1668,9 @@ fn info_persistence_reports_the_log() {
 
 /// Under `appendfsync always` (set at start or by CONFIG SET) every
 /// acknowledged write is fsynced: one client's writes one by one cost an
-/// fsync each, a pipelined batch shares a few (group commit), and
-/// `--group-commit no` fsyncs once per write even in a batch.
+/// fsync each, a pipelined batch shares fewer fsyncs than it has writes
+/// (group commit), and `--group-commit no` fsyncs once per write even in a
+/// batch.
 #[test]
 fn appendfsync_always_fsyncs_before_acknowledging() {
     for backend in backends() {
@@ -1695,9 +1705,12 @@ fn appendfsync_always_fsyncs_before_acknowledging() {
                 assert_eq!(batched, 40, "{what}: one fsync per write");
                 assert_eq!(info_field(&mut raw, "persistence", "aof_records_per_fsync"), "1.00", "{what}");
             } else {
-                assert!((1..=10).contains(&batched), "{what}: 40 pipelined writes took {batched} fsyncs");
+                // How many share an fsync depends on how fast the worker
+                // appends while the flusher syncs (about one fsync when
+                // idle, a dozen on a loaded machine); never one each.
+                assert!((1..40).contains(&batched), "{what}: 40 pipelined writes took {batched} fsyncs");
                 let per: f64 = info_field(&mut raw, "persistence", "aof_records_per_fsync").parse().unwrap();
-                assert!(per > 2.0, "{what}: {per} records per fsync");
+                assert!(per > 1.0, "{what}: {per} records per fsync");
             }
             drop(raw);
             let server = restart(server, dir.path());
