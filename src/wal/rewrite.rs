@@ -287,8 +287,11 @@ pub fn key_records(db: usize, key: &[u8], entry: Option<&Entry>, out: &mut Vec<u
             let last = stream.last_id.to_string();
             if ids.is_empty() {
                 // An empty stream still exists: create it with one entry
-                // trimmed away at once.
-                format::encode(db, &[b"XADD", key, b"MAXLEN", b"0", last.as_bytes(), b"x", b"y"], out);
+                // trimmed away at once. Its ID is 0-1, as Redis writes it,
+                // not the last ID, which may be 0-0 (XSETID allows it on an
+                // empty stream, XADD does not); XSETID below sets the last
+                // ID.
+                format::encode(db, &[b"XADD", key, b"MAXLEN", b"0", b"0-1", b"x", b"y"], out);
             }
             let added = stream.entries_added.to_string();
             let max_deleted = stream.max_deleted_entry_id.to_string();
