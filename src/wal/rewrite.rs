@@ -295,12 +295,19 @@ pub fn key_records(db: usize, key: &[u8], entry: Option<&Entry>, out: &mut Vec<u
             }
             let added = stream.entries_added.to_string();
             let max_deleted = stream.max_deleted_entry_id.to_string();
+            // XSETID refuses a last ID below the largest deleted ID it is
+            // given, but a stream can have one (XSETID lowers the last ID
+            // without looking at the stream's largest deleted ID, as in
+            // Redis 7.0): then the largest deleted ID goes in first, as the
+            // last ID too, and a second XSETID lowers the last ID.
+            let lowered = stream.last_id < stream.max_deleted_entry_id;
+            let first = if lowered { &max_deleted } else { &last };
             format::encode(
                 db,
                 &[
                     b"XSETID",
                     key,
-                    last.as_bytes(),
+                    first.as_bytes(),
                     b"ENTRIESADDED",
                     added.as_bytes(),
                     b"MAXDELETEDID",
@@ -308,6 +315,9 @@ pub fn key_records(db: usize, key: &[u8], entry: Option<&Entry>, out: &mut Vec<u
                 ],
                 out,
             );
+            if lowered {
+                format::encode(db, &[b"XSETID", key, last.as_bytes()], out);
+            }
         }
     }
     if let Some(at) = entry.expires_at {
