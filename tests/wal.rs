@@ -1104,6 +1104,16 @@ fn fill_every_type(raw: &mut Raw) {
     batch.push(cmd(&["XADD", "emptied", "2-2", "a", "b"]));
     batch.push(cmd(&["XDEL", "emptied", "1-1", "2-2"]));
     batch.push(cmd(&["XADD", "trimmed", "MAXLEN", "0", "7-7", "a", "b"]));
+    // Emptied, then its last ID set back to 0-0 (allowed on an empty
+    // stream), below its largest deleted ID; and one whose last ID was
+    // lowered below its largest deleted ID while it has entries.
+    batch.push(cmd(&["XADD", "zeroed", "1-1", "a", "b"]));
+    batch.push(cmd(&["XDEL", "zeroed", "1-1"]));
+    batch.push(cmd(&["XSETID", "zeroed", "0-0"]));
+    batch.push(cmd(&["XADD", "lowered", "1-1", "a", "b"]));
+    batch.push(cmd(&["XADD", "lowered", "2-2", "a", "b"]));
+    batch.push(cmd(&["XDEL", "lowered", "2-2"]));
+    batch.push(cmd(&["XSETID", "lowered", "1-5"]));
     batch.push(cmd(&["SET", "ttl:str", "v", "EX", "1000"]));
     batch.push(cmd(&["RPUSH", "ttl:list", "a"]));
     batch.push(cmd(&["PEXPIRE", "ttl:list", "2000000"]));
@@ -1212,10 +1222,18 @@ fn bgrewriteaof_keeps_every_type() {
         assert_eq!(
             of(0, "emptied"),
             vec![
-                strs(&["XADD", "emptied", "MAXLEN", "0", "2-2", "x", "y"]),
+                strs(&["XADD", "emptied", "MAXLEN", "0", "0-1", "x", "y"]),
                 strs(&["XSETID", "emptied", "2-2", "ENTRIESADDED", "2", "MAXDELETEDID", "2-2"])
             ],
             "{backend:?}"
+        );
+        assert_eq!(
+            of(0, "lowered")[1..],
+            [
+                strs(&["XSETID", "lowered", "2-2", "ENTRIESADDED", "2", "MAXDELETEDID", "2-2"]),
+                strs(&["XSETID", "lowered", "1-5"])
+            ],
+            "{backend:?}: the last ID lowered below the largest deleted ID in a second step"
         );
         assert_eq!(
             of(0, "ttl:zset"),
@@ -1234,6 +1252,8 @@ fn bgrewriteaof_keeps_every_type() {
         }
         assert_eq!(raw.cmd(&["XADD", "stream", "100-*", "a", "b"]), bulk("100-2"), "{backend:?}");
         assert_eq!(raw.cmd(&["XADD", "emptied", "2-*", "a", "b"]), bulk("2-3"), "{backend:?}");
+        assert_eq!(raw.cmd(&["XADD", "zeroed", "0-*", "a", "b"]), bulk("0-1"), "{backend:?}: last ID 0-0 kept");
+        assert_eq!(raw.cmd(&["XADD", "lowered", "1-*", "a", "b"]), bulk("1-6"), "{backend:?}: last ID 1-5 kept");
         assert_eq!(raw.cmd(&["XADD", "trimmed", "*", "a", "b"]).starts_with("$"), true);
         assert_eq!(raw.cmd(&["SET", "after", "rewrite"]), "+OK\r\n");
         let before = dump(&server);
