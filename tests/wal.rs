@@ -403,6 +403,35 @@ fn damage_before_the_tail_refuses_to_start() {
     }
 }
 
+/// A file cut inside its header is an empty log (the header is written
+/// afresh); a file that is not a convoy log, or of another version, stops
+/// the start and is left alone.
+#[test]
+fn headers_torn_foreign_and_newer() {
+    for backend in backends() {
+        let dir = TempDir::new("header");
+        std::fs::write(dir.log(), b"#convoy-w").unwrap();
+        let server = start(backend, dir.path());
+        assert_eq!(std::fs::read(dir.log()).unwrap(), convoy::wal::format::HEADER, "{backend:?}");
+        assert_eq!(server.raw().cmd(&["SET", "k", "v"]), "+OK\r\n");
+        let server = restart(server, dir.path());
+        assert_eq!(server.raw().cmd(&["GET", "k"]), bulk("v"), "{backend:?}");
+        drop(server);
+        for (file, why) in [
+            (&b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"[..], "not a convoy write-ahead log"),
+            (b"#convoy-wal 2\r\n", "unsupported log version"),
+        ] {
+            std::fs::write(dir.log(), file).unwrap();
+            let err = match convoy::server::spawn(config(backend, dir.path(), |c| c.aof_truncate_corrupt = true)) {
+                Ok(_) => panic!("{backend:?}: started on {file:?}"),
+                Err(e) => e.to_string(),
+            };
+            assert!(err.contains(why) && err.contains(&dir.log().display().to_string()), "{backend:?}: {err}");
+            assert_eq!(std::fs::read(dir.log()).unwrap(), file, "{backend:?}: left alone");
+        }
+    }
+}
+
 /// A server stopped the moment it has started stops (quickly: shutdown
 /// wakes the log's threads) and leaves a log holding only its header.
 #[test]
@@ -899,7 +928,8 @@ fn writes_that_change_nothing_are_not_logged() {
 /// A transaction's writes are logged between MULTI and EXEC records (no-op
 /// writes and reads left out), and replay applies them; a transaction
 /// whose EXEC record is missing or torn (the crash came while it was
-/// written) is not applied at all, and the log is cut back to its MULTI.
+/// written), or cut by `aof_truncate_corrupt` at a damaged record inside
+/// it, is not applied at all, and the log is cut back to its MULTI.
 #[test]
 fn transactions_are_wrapped_and_a_cut_one_is_not_applied() {
     for backend in backends() {
@@ -954,11 +984,22 @@ fn transactions_are_wrapped_and_a_cut_one_is_not_applied() {
         let exec = all[all.len() - 1].offset as usize;
         let multi = all[all.len() - 6].offset as usize;
         assert_eq!(text(&all[all.len() - 6]), strs(&["MULTI"]));
-        for (what, file) in
-            [("EXEC missing", intact[..exec].to_vec()), ("EXEC torn", intact[..intact.len() - 3].to_vec())]
-        {
+        // A damaged record inside the transaction (its INCR's payload),
+        // cut there by --aof-truncate-corrupt: the transaction is dropped
+        // whole, from its MULTI on.
+        let mut damaged = intact.clone();
+        let incr = all[all.len() - 4].offset as usize;
+        assert_eq!(text(&all[all.len() - 4]), strs(&["INCR", "n"]));
+        let last_byte = all[all.len() - 3].offset as usize - 3;
+        damaged[last_byte] ^= 0x01;
+        assert!(last_byte > incr);
+        for (what, file) in [
+            ("EXEC missing", intact[..exec].to_vec()),
+            ("EXEC torn", intact[..intact.len() - 3].to_vec()),
+            ("damage inside", damaged),
+        ] {
             std::fs::write(dir.log(), &file).unwrap();
-            let server = start(backend, dir.path());
+            let server = start_with(backend, dir.path(), |c| c.aof_truncate_corrupt = what == "damage inside");
             assert_eq!(
                 std::fs::metadata(dir.log()).unwrap().len(),
                 multi as u64,
