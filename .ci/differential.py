@@ -1059,6 +1059,68 @@ group("streams-resp3", [
     C("XLEN", "s"), C("XDEL", "s", "1-1"), C("XTRIM", "t", "MAXLEN", "0"),
 ], resp=3)
 
+# XSETID (the log's rewrite writes a stream's last ID, entries-added count
+# and largest deleted ID with it): success, every option, each error in
+# Redis's order (options are checked before the key is looked up).
+group("xsetid", [
+    C("COMMAND", "INFO", "xsetid", norm=command_info_core, label="COMMAND INFO xsetid (core)"),
+    C("COMMAND", "DOCS", "xsetid", norm=command_docs_core, label="COMMAND DOCS xsetid (core)"),
+    C("COMMAND", "GETKEYS", "XSETID", "s", "1-1"),
+    # Missing key, wrong type, arity.
+    C("XSETID", "nokey", "1-1"), C("EXISTS", "nokey"), C("SET", "str", "x"), C("XSETID", "str", "1-1"),
+    C("XSETID", "s"), C("XSETID"),
+    # The last ID: not below the top item; a bare number is `<ms>-0`.
+    C("XADD", "s", "5-1", "f", "v"), C("XADD", "s", "6-1", "f", "v"), C("XSETID", "s", "4-0"),
+    C("XSETID", "s", "6-0"), C("XSETID", "s", "6-1"), C("XSETID", "s", "7"), C("XADD", "s", "7-*", "f", "v"),
+    C("XADD", "s", "7-1", "f", "v"), C("XSETID", "s", "100-5"), C("XADD", "s", "100-5", "f", "v"),
+    C("XADD", "s", "100-*", "f", "v"), C("xsetid", "s", "200-0"), C("XRANGE", "s", "-", "+"), C("XLEN", "s"),
+    # Malformed IDs.
+    C("XSETID", "s", "x"), C("XSETID", "s", "-"), C("XSETID", "s", "+"), C("XSETID", "s", "300-*"),
+    C("XSETID", "s", "$"), C("XSETID", "s", "18446744073709551616"), C("XSETID", "s", "300-"),
+    C("XSETID", "s", "-300"), C("XSETID", "s", ""),
+    # ENTRIESADDED: not below the length, not negative, an integer.
+    C("XSETID", "s", "300-0", "ENTRIESADDED", "2"), C("XSETID", "s", "300-0", "ENTRIESADDED", "3"),
+    C("XSETID", "s", "300-0", "ENTRIESADDED", "4"), C("XSETID", "s", "300-0", "ENTRIESADDED", "-1"),
+    C("XSETID", "s", "300-0", "ENTRIESADDED", SMALL), C("XSETID", "s", "300-0", "ENTRIESADDED", "x"),
+    C("XSETID", "s", "300-0", "ENTRIESADDED", "1.5"), C("XSETID", "s", "300-0", "ENTRIESADDED", BIG),
+    C("XSETID", "s", "300-0", "ENTRIESADDED", "9223372036854775808"), C("XSETID", "s", "300-0", "ENTRIESADDED"),
+    C("XSETID", "s", "300-0", "entriesadded", "5", "ENTRIESADDED", "6"),
+    # MAXDELETEDID: not above the last ID given.
+    C("XSETID", "s", "300-0", "MAXDELETEDID", "300-1"), C("XSETID", "s", "300-0", "MAXDELETEDID", "301"),
+    C("XSETID", "s", "300-0", "MAXDELETEDID", "300-0"), C("XSETID", "s", "300-0", "MAXDELETEDID", "299-9"),
+    C("XSETID", "s", "300-0", "MAXDELETEDID", "0-0"), C("XSETID", "s", "300-0", "MAXDELETEDID", "x"),
+    C("XSETID", "s", "300-0", "MAXDELETEDID", "-"), C("XSETID", "s", "300-0", "MAXDELETEDID"),
+    C("XSETID", "s", "300-0", "maxdeletedid", "3-3", "entriesadded", "10"),
+    C("XSETID", "s", "300-0", "ENTRIESADDED", "10", "MAXDELETEDID", "3-3", "ENTRIESADDED", "11"),
+    # Syntax, and which error comes first.
+    C("XSETID", "s", "300-0", "FOO", "1"), C("XSETID", "s", "300-0", "FOO"), C("XSETID", "s", "300-0", "ENTRIESADDED", "5", "x"),
+    C("XSETID", "nokey", "1-1", "ENTRIESADDED", "-1"), C("XSETID", "str", "1-1", "ENTRIESADDED", "-1"),
+    C("XSETID", "nokey", "1-1", "FOO"), C("XSETID", "nokey", "x"), C("XSETID", "str", "x"),
+    C("XSETID", "nokey", "1-1", "MAXDELETEDID", "2-0"), C("XSETID", "s", "1-0", "ENTRIESADDED", "0"),
+    C("XSETID", "s", "1-0", "MAXDELETEDID", "2-0"), C("XSETID", "s", "1-0", "ENTRIESADDED", "x"),
+    # A stream whose entries were all deleted: any ID goes, down to 0-0.
+    C("XADD", "e", "1-1", "a", "b"), C("XDEL", "e", "1-1"), C("XSETID", "e", "0-5"), C("XSETID", "e", "0-0"),
+    C("XADD", "e", "0-0", "a", "b"), C("XADD", "e", "0-*", "a", "b"),
+    C("XDEL", "e", "0-1"), C("XSETID", "e", "5-0", "ENTRIESADDED", "0", "MAXDELETEDID", "5-0"),
+    C("XSETID", "e", "4-0"), C("XADD", "e", "4-1", "a", "b"), C("XSETID", "e", "3-0"),
+    C("XSETID", "e", "9-0", "MAXDELETEDID", "4-0", "ENTRIESADDED", "1"), C("XADD", "e", "9-0", "a", "b"),
+    C("XADD", "e", "9-*", "a", "b"), C("XRANGE", "e", "-", "+"),
+    # The largest ID: XADD with * then has nowhere to go.
+    C("XSETID", "s", "18446744073709551615-18446744073709551615"), C("XADD", "s", "*", "a", "b"),
+    C("XADD", "s", "18446744073709551615-*", "a", "b"),
+    # Inside MULTI: errors are per command, the rest applies.
+    C("MULTI"), C("XSETID", "e", "20-0"), C("XSETID", "e", "1-0"), C("XSETID", "nokey", "1-1"), C("EXEC"),
+    C("XADD", "e", "20-0", "a", "b"), C("XADD", "e", "20-1", "a", "b"),
+    # Renamed streams, and one deleted by an expiry time in the past.
+    C("XADD", "x", "1-1", "a", "b"), C("RENAME", "x", "y"), C("XSETID", "x", "2-0"), C("XSETID", "y", "2-0"),
+    C("XADD", "y", "2-0", "a", "b"), C("PEXPIREAT", "y", "1"), C("XSETID", "y", "3-0"), C("EXISTS", "y"),
+])
+
+group("xsetid-resp3", [
+    C("XADD", "s", "1-1", "a", "b"), C("XSETID", "s", "2-0"), C("XSETID", "s", "0-1"), C("XSETID", "nokey", "1-1"),
+    C("XSETID", "s", "2-0", "ENTRIESADDED", "0"),
+], resp=3)
+
 # Sorted sets. Scores are dyadic fractions (1.5, 2.25, ...) so that 7.0's
 # "%.17g" and 7.2's shortest form print them alike; ZRANK/ZREVRANK
 # WITHSCORE is 7.2 (ALLOWED above).

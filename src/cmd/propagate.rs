@@ -291,7 +291,11 @@ fn route_exclusive<K: Keyspace>(ctx: &Ctx<'_, K>, wal: &Wal, spec: &CommandSpec<
         wal.rewrites.restart_requested.store(true, std::sync::atomic::Ordering::Relaxed);
         return false;
     }
-    let keys: Vec<&[u8]> = command_keys(spec, record).collect();
+    // The keys of the record, by the record's own command: a rewritten
+    // record has other arguments than the command that ran (BLPOP a b 0
+    // is logged as LPOP b, whose key BLPOP's key positions would miss).
+    let logged = ctx.server.commands.get(&record[0]).unwrap_or(spec);
+    let keys: Vec<&[u8]> = command_keys(logged, record).collect();
     let marks: Vec<Mark> = keys.iter().map(|k| wal.order.mark(db, k)).collect();
     if marks.iter().all(|m| *m == Mark::Idle) {
         return false;

@@ -192,7 +192,10 @@ impl ServerHandle {
     }
 
     fn stop_inner(&mut self) {
-        let _ = self.shutdown.send(true);
+        // `send_replace`, not `send`: `send` drops the value when nothing
+        // subscribes yet (a stop right after spawn, before `serve` has
+        // subscribed), and the server would then never stop.
+        self.shutdown.send_replace(true);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -247,7 +250,7 @@ pub fn run(config: Config) -> std::io::Result<()> {
             tokio::spawn(async move {
                 wait_for_signal().await;
                 eprintln!("convoy: signal received, shutting down");
-                let _ = shutdown.send(true);
+                shutdown.send_replace(true);
             });
             serve(listener, shared).await;
             eprintln!("convoy: bye");
@@ -354,6 +357,7 @@ impl WalThreads {
     /// Let a running rewrite finish, then write and fsync what is left.
     fn stop(self) {
         self.stop.store(true, Ordering::Relaxed);
+        self.wal.rewrites.wake_for_stop();
         self.wal.stop();
         for t in self.threads {
             let _ = t.join();

@@ -154,10 +154,9 @@ impl<'a> Reader<'a> {
         }
         let offset = start as u64;
         let torn = Stop::Torn { offset };
-        let damaged = |why: &str| {
-            // Only zero bytes from here on: space the file system allocated
-            // but the crash never filled. That is a torn tail, not damage.
-            if rest.iter().all(|&b| b == 0) {
+        // `end`: where the record ends by its frame line, if that was read.
+        let damaged = |why: &str, end: Option<usize>| {
+            if zero_filled(rest, end) {
                 Stop::Torn { offset }
             } else {
                 Stop::Damaged { offset, why: why.to_string() }
@@ -167,27 +166,57 @@ impl<'a> Reader<'a> {
             return Err(if rest.len() < MAX_FRAME_LINE && !rest.contains(&0) && rest[0] == b'@' {
                 torn
             } else {
-                damaged("no frame line")
+                damaged("no frame line", None)
             });
         };
         let line = &rest[..line_end];
         let Some((db, len, crc)) = parse_frame_line(line) else {
-            return Err(damaged("bad frame line"));
+            return Err(damaged("bad frame line", None));
         };
         let payload_at = line_end + 2;
         if rest.len() < payload_at + len {
+            // The record runs past the end of the file: the crash cut it
+            // off, unless a whole command is already there. A cut record
+            // holds only the start of its command; a whole one means the
+            // length itself is wrong (a changed digit), and what follows
+            // may be more records, which must not be dropped as a tail.
+            if parse_array(&rest[payload_at..]).is_some() {
+                return Err(Stop::Damaged { offset, why: "the length runs past the record's command".into() });
+            }
             return Err(torn);
         }
+        let end = Some(payload_at + len);
         let payload = &rest[payload_at..payload_at + len];
         let mut hasher = crc32fast::Hasher::new();
         hasher.update(&line[1..line.iter().position(|&b| b == b' ').expect("parsed") + 1]);
         hasher.update(payload);
         if hasher.finalize() != crc {
-            return Err(damaged("checksum mismatch"));
+            return Err(damaged("checksum mismatch", end));
         }
-        let args = parse_payload(payload).ok_or_else(|| damaged("payload is not a RESP array of bulk strings"))?;
+        let args = parse_payload(payload).ok_or_else(|| damaged("payload is not a RESP array of bulk strings", end))?;
         self.pos = start + payload_at + len;
         Ok(Some(Record { offset, db, args }))
+    }
+}
+
+/// Whether `rest` (a record that does not read, and everything after it)
+/// is the written start of a record followed by zero bytes to the end of
+/// the file: what a file system shows when a crash came after the file
+/// grew but before the record's last blocks were written. That is a torn
+/// tail, not damage. `end` is where the record ends by its frame line
+/// (`None` if the frame line itself does not read): no byte after it may
+/// be written, else the zeros are not a tail.
+fn zero_filled(rest: &[u8], end: Option<usize>) -> bool {
+    let written = rest.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    if written == rest.len() {
+        return false; // no zeros at the end: the record itself is wrong
+    }
+    match end {
+        _ if written == 0 => true,
+        Some(end) => written <= end,
+        // Only a frame line can have been cut: no line end among the
+        // written bytes, and no more of them than a frame line has.
+        None => written < MAX_FRAME_LINE && memchr::memmem::find(&rest[..written], b"\r\n").is_none(),
     }
 }
 
@@ -209,6 +238,12 @@ fn parse_frame_line(line: &[u8]) -> Option<(usize, usize, u32)> {
 
 /// A RESP array of bulk strings, exactly filling `payload`.
 fn parse_payload(payload: &[u8]) -> Option<Vec<Bytes>> {
+    parse_array(payload).and_then(|(args, end)| (end == payload.len()).then_some(args))
+}
+
+/// A whole RESP array of bulk strings at the start of `data`, and where it
+/// ends.
+fn parse_array(payload: &[u8]) -> Option<(Vec<Bytes>, usize)> {
     // `*<n>` or `$<n>` at `pos`: the number, and moves `pos` past the line.
     fn line(payload: &[u8], pos: &mut usize, prefix: u8) -> Option<usize> {
         let rest = payload.get(*pos..)?;
@@ -236,7 +271,7 @@ fn parse_payload(payload: &[u8]) -> Option<Vec<Bytes>> {
         args.push(Bytes::copy_from_slice(arg));
         pos += len + 2;
     }
-    (pos == payload.len()).then_some(args)
+    Some((args, pos))
 }
 
 #[cfg(test)]
@@ -295,6 +330,28 @@ mod tests {
         let mut zeros = data.clone();
         zeros.extend_from_slice(&[0; 100]);
         assert_eq!(read_all(&zeros).1, Some(Stop::Torn { offset: data.len() as u64 }));
+        // So is a cut record followed by zero bytes (the file grew, its last
+        // blocks were never written), whether they stop inside the record
+        // or go past its end.
+        for cut in second + 1..data.len() {
+            for end in [data.len(), data.len() + 100] {
+                let mut filled = data[..cut].to_vec();
+                filled.resize(end, 0);
+                let (recs, stop) = read_all(&filled);
+                assert_eq!(recs.len(), 1, "cut at {cut}, zeros to {end}");
+                assert_eq!(stop, Some(Stop::Torn { offset: second as u64 }), "cut at {cut}, zeros to {end}");
+            }
+        }
+        // But zero bytes after a damaged record with whole records after
+        // it are not a tail, and neither is a wrong record ending the file.
+        let mut bad = data.clone();
+        bad[whole[0].offset as usize + 20] ^= 0x01;
+        let mut bad_then_zeros = bad.clone();
+        bad_then_zeros.extend_from_slice(&[0; 100]);
+        assert!(matches!(read_all(&bad_then_zeros).1, Some(Stop::Damaged { offset, .. }) if offset == whole[0].offset));
+        let mut last_bad = data.clone();
+        last_bad[data.len() - 3] ^= 0x01;
+        assert!(matches!(read_all(&last_bad).1, Some(Stop::Damaged { offset, .. }) if offset == second as u64));
     }
 
     #[test]
@@ -308,10 +365,28 @@ mod tests {
             assert_eq!(recs.len(), 1, "flip at {i}");
             match stop {
                 Some(Stop::Damaged { offset, .. }) => assert_eq!(offset, whole[1].offset, "flip at {i}"),
-                // Flipping a length digit can make the record look longer
-                // than the file: reported as torn at the same record.
-                Some(Stop::Torn { offset }) => assert_eq!(offset, whole[1].offset, "flip at {i}"),
-                None => panic!("flip at {i} not detected"),
+                other => panic!("flip at {i}: {other:?}"),
+            }
+        }
+        // A length digit changed to any other digit (a longer record may
+        // then run past the end of the file) is damage too, in the middle
+        // record and in the last.
+        for record in [1, 2] {
+            let at = whole[record].offset as usize + 3;
+            assert!(data[at].is_ascii_digit() && data[at + 1].is_ascii_digit() && data[at + 2] == b' ');
+            for digit in b'0'..=b'9' {
+                if digit == data[at] {
+                    continue;
+                }
+                let mut bad = data.clone();
+                bad[at] = digit;
+                let (recs, stop) = read_all(&bad);
+                assert_eq!(recs.len(), record, "length digit {}", digit as char);
+                assert!(
+                    matches!(&stop, Some(Stop::Damaged { offset, .. }) if *offset == whole[record].offset),
+                    "record {record}, length digit {}: {stop:?}",
+                    digit as char
+                );
             }
         }
     }

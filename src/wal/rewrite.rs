@@ -26,8 +26,9 @@
 //! rewrite.
 //!
 //! When every stripe is done, the new file (copy, then buffer) is fsynced;
-//! then, holding the gate's shared side (so that no transaction is half
-//! logged) and the log's file lock, the rest of the buffer is appended,
+//! then, holding the gate's shared side (so that no transaction or
+//! multi-key command is half logged across the switch) and the log's file
+//! lock, the rest of the buffer is appended,
 //! fsynced again, the file is renamed over the old one and its directory
 //! fsynced, and the log continues in the new file. A crash at any moment
 //! leaves either the old file or the new one whole. Records appended but
@@ -121,6 +122,16 @@ impl Status {
         true
     }
 
+    /// Wake the rewriter thread if it waits for a request, so that it sees
+    /// its stop flag (set before this call) at once instead of at its next
+    /// poll.
+    pub fn wake_for_stop(&self) {
+        // Under the lock: the waiter checks the flag and sleeps while
+        // holding it, so the wake-up cannot fall between the two.
+        let _requested = self.requested.lock();
+        self.wake.notify_all();
+    }
+
     /// Seconds the running rewrite has taken so far (-1: none running).
     pub fn current_time_sec(&self) -> i64 {
         self.started.lock().map_or(-1, |t| t.elapsed().as_secs() as i64)
@@ -208,16 +219,16 @@ fn copy_and_switch<K: Keyspace>(
         out.write_all(&buffered)?;
         let file = out.into_inner().map_err(|e| e.into_error())?;
         file.sync_data()?;
+        // The switch holds the gate's shared side, so that no multi-key
+        // command or transaction runs across it: one would otherwise have
+        // its MULTI among the pending records the switch drops and its
+        // EXEC in the new file (which then refuses to replay), and a
+        // FLUSHDB or FLUSHALL could come between this check and the
+        // switch, and be lost with the old file's pending records.
+        let _alone = gate.shared();
         if wal.rewrites.restart_requested.load(Ordering::Relaxed) {
             continue 'restart;
         }
-        // The switch drops the records pending in the log's buffer (the
-        // new file has them) and sends later ones to the new file. A
-        // transaction logged across that moment would leave its MULTI
-        // behind and put its EXEC in the new file alone, which refuses to
-        // replay. EXEC logs its whole transaction alone under the gate, so
-        // the gate's shared side keeps the switch out of the middle of one.
-        let _gate = gate.shared();
         return wal.switch_to(file, temp_path);
     }
 }
@@ -286,17 +297,27 @@ pub fn key_records(db: usize, key: &[u8], entry: Option<&Entry>, out: &mut Vec<u
             let last = stream.last_id.to_string();
             if ids.is_empty() {
                 // An empty stream still exists: create it with one entry
-                // trimmed away at once.
-                format::encode(db, &[b"XADD", key, b"MAXLEN", b"0", last.as_bytes(), b"x", b"y"], out);
+                // trimmed away at once. Its ID is 0-1, as Redis writes it,
+                // not the last ID, which may be 0-0 (XSETID allows it on an
+                // empty stream, XADD does not); XSETID below sets the last
+                // ID.
+                format::encode(db, &[b"XADD", key, b"MAXLEN", b"0", b"0-1", b"x", b"y"], out);
             }
             let added = stream.entries_added.to_string();
             let max_deleted = stream.max_deleted_entry_id.to_string();
+            // XSETID refuses a last ID below the largest deleted ID it is
+            // given, but a stream can have one (XSETID lowers the last ID
+            // without looking at the stream's largest deleted ID, as in
+            // Redis 7.0): then the largest deleted ID goes in first, as the
+            // last ID too, and a second XSETID lowers the last ID.
+            let lowered = stream.last_id < stream.max_deleted_entry_id;
+            let first = if lowered { &max_deleted } else { &last };
             format::encode(
                 db,
                 &[
                     b"XSETID",
                     key,
-                    last.as_bytes(),
+                    first.as_bytes(),
                     b"ENTRIESADDED",
                     added.as_bytes(),
                     b"MAXDELETEDID",
@@ -304,6 +325,9 @@ pub fn key_records(db: usize, key: &[u8], entry: Option<&Entry>, out: &mut Vec<u
                 ],
                 out,
             );
+            if lowered {
+                format::encode(db, &[b"XSETID", key, last.as_bytes()], out);
+            }
         }
     }
     if let Some(at) = entry.expires_at {
