@@ -97,7 +97,10 @@ impl Drop for LogDir {
 
 /// Wait for `lsn`'s acknowledgement on this thread ([`Wal::wait`] is a
 /// future; a current-thread runtime drives it without a worker pool).
+/// The thread is about to sleep, so it kicks the flusher first, as a
+/// server worker does when it parks.
 fn wait(runtime: &tokio::runtime::Runtime, wal: &Wal, lsn: u64) {
+    wal.kick();
     runtime.block_on(wal.wait(lsn));
 }
 

@@ -213,14 +213,15 @@ impl Drop for ServerHandle {
 pub fn spawn(config: Config) -> std::io::Result<ServerHandle> {
     let (tx, rx) = std::sync::mpsc::channel();
     let thread = std::thread::Builder::new().name("convoy-server".into()).spawn(move || {
-        let runtime = match build_runtime(&config) {
+        let park = ParkHook::default();
+        let runtime = match build_runtime(&config, &park) {
             Ok(r) => r,
             Err(e) => return drop(tx.send(Err(e))),
         };
         runtime.block_on(async move {
             let backend = config.backend.name();
             crate::with_backend!(backend, K => {
-                match bind::<K>(config).await {
+                match bind::<K>(config, &park).await {
                     Ok((listener, shared)) => {
                         let _ = tx.send(Ok((shared.local_addr, shared.shutdown.clone())));
                         serve(listener, shared).await;
@@ -236,11 +237,12 @@ pub fn spawn(config: Config) -> std::io::Result<ServerHandle> {
 
 /// Run a server in the foreground until SIGINT or SIGTERM.
 pub fn run(config: Config) -> std::io::Result<()> {
-    let runtime = build_runtime(&config)?;
+    let park = ParkHook::default();
+    let runtime = build_runtime(&config, &park)?;
     runtime.block_on(async move {
         let backend = config.backend.name();
         crate::with_backend!(backend, K => {
-            let (listener, shared) = bind::<K>(config).await?;
+            let (listener, shared) = bind::<K>(config, &park).await?;
             eprintln!(
                 "convoy {} listening on {} (backend {}, {} threads, {} databases)",
                 env!("CARGO_PKG_VERSION"), shared.local_addr, K::NAME,
@@ -259,19 +261,35 @@ pub fn run(config: Config) -> std::io::Result<()> {
     })
 }
 
-fn build_runtime(config: &Config) -> std::io::Result<tokio::runtime::Runtime> {
+/// The write-ahead log, once open, for the runtime's park hook.
+type ParkHook = Arc<std::sync::OnceLock<Arc<crate::wal::Wal>>>;
+
+/// The runtime: `--threads` workers. A worker that runs out of ready
+/// connections and is about to sleep asks the write-ahead log to write
+/// (and fsync) what they appended: group commit's trigger, the analogue of
+/// Redis's `beforeSleep` (see [`crate::wal::Wal::kick`]).
+fn build_runtime(config: &Config, park: &ParkHook) -> std::io::Result<tokio::runtime::Runtime> {
+    let park = park.clone();
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(config.worker_threads())
         .thread_name("convoy-worker")
+        .on_thread_park(move || {
+            if let Some(wal) = park.get() {
+                wal.kick();
+            }
+        })
         .enable_all()
         .build()
 }
 
-async fn bind<K: Keyspace>(config: Config) -> std::io::Result<(TcpListener, Arc<Shared<K>>)> {
+async fn bind<K: Keyspace>(config: Config, park: &ParkHook) -> std::io::Result<(TcpListener, Arc<Shared<K>>)> {
     let listener = TcpListener::bind((config.bind.as_str(), config.port)).await?;
     let addr = listener.local_addr()?;
     let mut shared = Shared::new(config, addr);
     shared.open_wal()?;
+    if let Some(wal) = &shared.wal {
+        let _ = park.set(wal.clone());
+    }
     Ok((listener, Arc::new(shared)))
 }
 

@@ -76,6 +76,10 @@ impl Fsync {
     }
 }
 
+/// The longest a record waits for a write when no worker parks to ask for
+/// one (workers busy with other clients the whole time).
+const MAX_DELAY: Duration = Duration::from_micros(500);
+
 /// The log's file name inside `--dir`.
 pub const FILE_NAME: &str = "appendonly.aof";
 
@@ -89,8 +93,15 @@ struct Inner {
     lsn: u64,
     /// Records appended since the log was opened.
     records: u64,
-    /// The flusher is asleep and must be woken by the next append.
+    /// `records` when the flusher last took the buffer, and how many it
+    /// took then (see [`Wal::gather`]).
+    records_taken: u64,
+    last_batch: u64,
+    /// The flusher is asleep on `Wal::wake`.
     flusher_idle: bool,
+    /// A write was asked for ([`Wal::kick`]) since the flusher last took
+    /// the buffer.
+    kicked: bool,
     /// A rewrite's copy of the records it must replay after its snapshot.
     rewrite: Option<Vec<u8>>,
 }
@@ -148,6 +159,8 @@ pub struct Wal {
     pub order: order::Stripes,
     fsyncs: AtomicU64,
     records_fsynced: AtomicU64,
+    /// How long the last fsync took (see [`Wal::gather`]).
+    last_fsync_nanos: AtomicU64,
     last_write_ok: AtomicBool,
     stop: AtomicBool,
     /// Rewrite bookkeeping (see [`rewrite`]).
@@ -186,7 +199,16 @@ impl Wal {
             dir: dir.to_path_buf(),
             fsync: std::sync::atomic::AtomicU8::new(fsync as u8),
             group_commit,
-            inner: Mutex::new(Inner { pending: Vec::new(), lsn: 0, records: 0, flusher_idle: false, rewrite: None }),
+            inner: Mutex::new(Inner {
+                pending: Vec::new(),
+                lsn: 0,
+                records: 0,
+                flusher_idle: false,
+                kicked: false,
+                rewrite: None,
+                records_taken: 0,
+                last_batch: 0,
+            }),
             wake: Condvar::new(),
             file: Mutex::new(FileState {
                 file,
@@ -204,6 +226,7 @@ impl Wal {
             order: order::Stripes::new(),
             fsyncs: AtomicU64::new(0),
             records_fsynced: AtomicU64::new(0),
+            last_fsync_nanos: AtomicU64::new(0),
             last_write_ok: AtomicBool::new(true),
             stop: AtomicBool::new(false),
             rewrites: rewrite::Status::default(),
@@ -281,12 +304,26 @@ impl Wal {
         self.appended.load(Ordering::Acquire)
     }
 
-    /// Wake the flusher if it sleeps: there are records someone waits for.
-    fn kick(&self) {
+    /// Start a write (and fsync) of the records pending now. The server
+    /// calls this when a worker thread runs out of work and is about to
+    /// sleep (tokio's `on_thread_park`): every connection that worker had
+    /// ready has run and appended its records by then, so one write and
+    /// one fsync cover them all. This is the grouping Redis gets from its
+    /// event loop (serve every ready client, then fsync once, then reply).
+    /// Kicked at the first record instead, the flusher would fsync that
+    /// record nearly alone, again and again, while the others arrive a few
+    /// microseconds behind it.
+    pub fn kick(&self) {
+        // Cheap when there is nothing to do: a worker parks often.
+        if self.appended() <= self.written.load(Ordering::Acquire) {
+            return;
+        }
         let mut inner = self.inner.lock();
-        if inner.flusher_idle && !inner.pending.is_empty() {
-            inner.flusher_idle = false;
-            self.wake.notify_one();
+        if !inner.pending.is_empty() {
+            inner.kicked = true;
+            if inner.flusher_idle {
+                self.wake.notify_one();
+            }
         }
     }
 
@@ -305,19 +342,12 @@ impl Wal {
     /// `always`, written to the file otherwise. A future: the waiting
     /// connection holds no thread.
     ///
-    /// The flusher is woken here, not by the append, and only after the
-    /// waiting task has yielded once: every other connection this worker
-    /// has ready runs first and appends its records, so they share the
-    /// coming write and fsync. This is the grouping Redis gets from its
-    /// event loop (read every ready client, then one fsync before
-    /// replying). Woken at the first append instead, the flusher would
-    /// fsync that record nearly alone, again and again.
+    /// Waiting does not start the write: the worker's park does
+    /// ([`Wal::kick`]).
     pub async fn wait(&self, lsn: u64) {
         if self.is_acknowledged(lsn) {
             return;
         }
-        tokio::task::yield_now().await;
-        self.kick();
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.waiters.add(lsn, tx);
         // Checked again after registering: an advance published before the
@@ -344,17 +374,30 @@ impl Wal {
         loop {
             {
                 let mut inner = self.inner.lock();
-                while inner.pending.is_empty() && !self.stop.load(Ordering::Acquire) {
-                    // everysec wakes now and then to fsync what it wrote.
-                    let timeout =
-                        Duration::from_millis(if self.fsync_policy() == Fsync::Everysec { 100 } else { 1000 });
+                loop {
+                    if self.stop.load(Ordering::Acquire) || (inner.kicked && !inner.pending.is_empty()) {
+                        break;
+                    }
+                    // Records nobody has kicked for yet are written within
+                    // MAX_DELAY (a worker busy for that long without
+                    // parking); with none, everysec wakes now and then to
+                    // fsync what it wrote.
+                    let timeout = if !inner.pending.is_empty() {
+                        MAX_DELAY
+                    } else if self.fsync_policy() == Fsync::Everysec {
+                        Duration::from_millis(100)
+                    } else {
+                        Duration::from_secs(1)
+                    };
                     inner.flusher_idle = true;
                     let timed_out = self.wake.wait_for(&mut inner, timeout).timed_out();
+                    inner.flusher_idle = false;
                     if timed_out {
                         break;
                     }
                 }
-                inner.flusher_idle = false;
+                inner.kicked = false;
+                self.gather(&mut inner);
             }
             let mut file = self.file.lock();
             self.flush_locked(&mut file, false);
@@ -365,11 +408,45 @@ impl Wal {
         }
     }
 
+    /// Under `always`, before a write and fsync: if fewer records are
+    /// pending than the last fsync covered, wait a little for the rest.
+    ///
+    /// Why: the clients the last fsync acknowledged are on their way back
+    /// with their next writes, a network round trip behind. Started at once
+    /// (the first worker to park kicks it), the next fsync would cover the
+    /// few records already here, and the returning clients would wait for
+    /// the one after; the clients split into groups that take turns, each
+    /// waiting up to two fsyncs. Waiting until as many records are pending
+    /// as last time, for at most the time of one fsync (and at most
+    /// [`MAX_DELAY`]), lets the groups merge: batches grow until every
+    /// active client is in each one, as in Redis's event loop. With one
+    /// client the last batch was one record, and nothing waits.
+    fn gather(&self, inner: &mut parking_lot::MutexGuard<'_, Inner>) {
+        if self.fsync_policy() != Fsync::Always {
+            return;
+        }
+        let wait = Duration::from_nanos(self.last_fsync_nanos.load(Ordering::Relaxed)).min(MAX_DELAY);
+        let deadline = Instant::now() + wait;
+        while inner.records - inner.records_taken < inner.last_batch && !self.stop.load(Ordering::Acquire) {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            // Woken by the next kick (a worker parking after serving more
+            // clients) or at the deadline.
+            inner.flusher_idle = true;
+            self.wake.wait_for(inner, deadline - now);
+            inner.flusher_idle = false;
+        }
+    }
+
     /// Write whatever is pending and fsync as the policy (or `force`) asks;
     /// the caller holds `file`.
     fn flush_locked(&self, file: &mut FileState, force: bool) {
         let (bytes, lsn, records) = {
             let mut inner = self.inner.lock();
+            inner.last_batch = inner.records - inner.records_taken;
+            inner.records_taken = inner.records;
             (std::mem::take(&mut inner.pending), inner.lsn, inner.records)
         };
         if !bytes.is_empty() {
@@ -418,6 +495,7 @@ impl Wal {
         if !file.dirty {
             return;
         }
+        let started = Instant::now();
         while let Err(e) = file.file.sync_data() {
             if self.last_write_ok.swap(false, Ordering::Relaxed) {
                 eprintln!("convoy: fsync of the append-only file failed: {e}; retrying");
@@ -426,6 +504,7 @@ impl Wal {
         }
         file.dirty = false;
         file.last_fsync = Instant::now();
+        self.last_fsync_nanos.store(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
         self.fsyncs.fetch_add(1, Ordering::Relaxed);
         self.records_fsynced.store(file.written_records, Ordering::Relaxed);
         self.synced.store(file.written_lsn, Ordering::Release);
