@@ -343,9 +343,12 @@ impl Wal {
     /// connection holds no thread.
     ///
     /// Waiting does not start the write: the worker's park does
-    /// ([`Wal::kick`]).
+    /// ([`Wal::kick`]), except for a client alone ([`Wal::write_here`]).
     pub async fn wait(&self, lsn: u64) {
         if self.is_acknowledged(lsn) {
+            return;
+        }
+        if self.write_here() && self.is_acknowledged(lsn) {
             return;
         }
         let (tx, rx) = tokio::sync::oneshot::channel();
@@ -358,6 +361,38 @@ impl Wal {
             return;
         }
         let _ = rx.await;
+    }
+
+    /// Write the pending records from the waiting connection's own worker,
+    /// when handing them to the flusher thread would cost more than it
+    /// saves: a hand-off there and an acknowledgement back are two thread
+    /// wake-ups per batch.
+    ///
+    /// - Under `everysec` and `no` an acknowledgement needs only the
+    ///   `write(2)`, a few microseconds: the first connection to wait
+    ///   writes everything pending (if no one else is writing), for
+    ///   everyone, as Redis writes its AOF buffer from its event loop. The
+    ///   once-a-second fsync stays on the flusher thread.
+    /// - Under `always`, only with one client at a time (the last fsync
+    ///   covered a single record): there is nobody to group with, so the
+    ///   connection writes and fsyncs itself. As soon as an fsync covers
+    ///   more than one record, the flusher and its grouping take over.
+    ///
+    /// Returns whether it wrote.
+    fn write_here(&self) -> bool {
+        if !self.group_commit {
+            return false;
+        }
+        if self.fsync_policy() == Fsync::Always && self.inner.lock().last_batch > 1 {
+            return false;
+        }
+        match self.file.try_lock() {
+            Some(mut file) => {
+                self.flush_locked_from(&mut file, false, true);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Wake every waiter whose record is now acknowledged.
@@ -443,6 +478,13 @@ impl Wal {
     /// Write whatever is pending and fsync as the policy (or `force`) asks;
     /// the caller holds `file`.
     fn flush_locked(&self, file: &mut FileState, force: bool) {
+        self.flush_locked_from(file, force, false)
+    }
+
+    /// As [`Wal::flush_locked`]; `written_here` (a connection writing for
+    /// itself, see [`Wal::write_here`]) leaves everysec's periodic fsync
+    /// to the flusher thread, so that no worker blocks on it.
+    fn flush_locked_from(&self, file: &mut FileState, force: bool, written_here: bool) {
         let (bytes, lsn, records) = {
             let mut inner = self.inner.lock();
             inner.last_batch = inner.records - inner.records_taken;
@@ -482,7 +524,7 @@ impl Wal {
         }
         let due = match self.fsync_policy() {
             Fsync::Always => true,
-            Fsync::Everysec => file.last_fsync.elapsed() >= Duration::from_secs(1),
+            Fsync::Everysec => file.last_fsync.elapsed() >= Duration::from_secs(1) && !written_here,
             Fsync::No => false,
         };
         if file.dirty && (due || force) {
