@@ -99,10 +99,33 @@ for c in $CLIENTS; do
     tr -s ' ' > "$OUT/c$c-ratios.md"
 done
 python3 papers/tools/ratio_bars.py --title "SET throughput relative to the same server without a log" \
-  "$OUT/ratios.svg" "c=1=$OUT/c1-ratios.md" "c=50=$OUT/c50-ratios.md" "c=200=$OUT/c200-ratios.md"
+  "$OUT/ratios.svg" "1 client=$OUT/c1-ratios.md" "50 clients=$OUT/c50-ratios.md" "200 clients=$OUT/c200-ratios.md"
 
-ratio() { awk -F'|' -v s="$2" '$3 ~ " "s" " { gsub(/ /, "", $8); print $8 }' "$OUT/c$1.md"; }
-per_fsync() { awk -F'|' -v s="$2" '$3 ~ " "s" " { gsub(/ /, "", $9); print $9 }' "$OUT/c$1.md"; }
+# Figures of the tables, for the discussion: ratio|per_fsync|median CLIENTS SERVER.
+ratio() { awk -F'|' -v s="$2" '$3 == " "s" " { gsub(/ /, "", $8); print $8 }' "$OUT/c$1.md"; }
+per_fsync() { awk -F'|' -v s="$2" '$3 == " "s" " { gsub(/ /, "", $9); print $9 }' "$OUT/c$1.md"; }
+median() { awk -F'|' -v s="$2" '$3 == " "s" " { gsub(/ /, "", $4); print $4 }' "$OUT/c$1.md"; }
+# The issue's targets: at 50 clients, always with group commit keeps at
+# least 0.90 of no-log throughput and at least Redis's own ratio; at 200
+# clients, at least as well.
+target_sentence() {
+  python3 - "$(ratio 50 convoy/always)" "$(ratio 50 redis/always)" "$(ratio 200 convoy/always)" "$(ratio 200 redis/always)" <<'PY'
+import sys
+c50, r50, c200, r200 = map(float, sys.argv[1:])
+met = c50 >= 0.90 and c50 >= r50 and c200 >= 0.90 and c200 >= r200
+if met:
+    print("That meets the targets set for this experiment (at least 0.90 of the no-log "
+          "throughput and at least Redis's own ratio, at 50 and at 200 clients).")
+else:
+    short = []
+    if c50 < 0.90 or c200 < 0.90:
+        short.append("0.90 of the no-log throughput")
+    if c50 < r50 or c200 < r200:
+        short.append("Redis's own ratio")
+    print("That falls short of the targets set for this experiment (" + " and ".join(short) +
+          ", at 50 and 200 clients): see below for what the flusher design still pays.")
+PY
+}
 
 cat > papers/03-durability.md <<MD
 # 03: durability and group commit
@@ -151,7 +174,54 @@ $(cat "$OUT/c200.md")
 
 ## Discussion
 
-$(cat papers/03-durability.discussion.md 2>/dev/null || echo "(discussion: see papers/03-durability.discussion.md)")
+**One fsync per write.** With \`--group-commit no\`, every write waits for
+an fsync of its own, one after another, so the server does at most one
+write per fsync however many clients wait: $(median 1 convoy/always-naive),
+$(median 50 convoy/always-naive) and $(median 200 convoy/always-naive)
+requests/s at 1, 50 and 200 clients. Against the no-log figures that is
+a ratio of $(ratio 50 convoy/always-naive) at 50 clients and
+$(ratio 200 convoy/always-naive) at 200: the collapse known from naive
+append-only logs ("fsync-always costs 80%"), deeper here because this
+machine's no-log throughput is high and its fsync is not free.
+
+**Group commit.** With one client there is nobody to group with: every
+write pays one fsync in both servers, and convoy keeps
+$(ratio 1 convoy/always) of its no-log throughput where Redis keeps
+$(ratio 1 redis/always). (A client alone writes and fsyncs the log from its
+own worker, \`Wal::write_here\`, so this costs what the naive design costs
+and no hand-off to the flusher thread.) With more clients the fsyncs are
+shared: $(per_fsync 50 convoy/always) records per fsync at 50 clients and
+$(per_fsync 200 convoy/always) at 200, and the ratio rises to
+$(ratio 50 convoy/always) and $(ratio 200 convoy/always); Redis keeps
+$(ratio 50 redis/always) and $(ratio 200 redis/always). $(target_sentence)
+
+How the records are grouped (\`src/wal/mod.rs\`): the flusher starts a
+write when a worker thread runs out of ready connections and is about to
+sleep (tokio's \`on_thread_park\`, the counterpart of Redis's
+\`beforeSleep\`), so every client that worker had ready is in it; and
+before it writes, it waits, for at most one fsync's time, until as many
+records are pending as the last fsync covered, so that the clients the
+last fsync released, a round trip behind, join the next one instead of
+the one after. Waiting connections hold no thread: their tasks await, and
+each fsync wakes exactly the connections it covers. What the flusher
+design still pays and Redis's single thread does not: two thread
+wake-ups per fsync (to the flusher and back), on a machine where the
+load generator already takes one of the two cores.
+
+**everysec** acknowledges a write once its record is in the file (so a
+killed server loses nothing it acknowledged, as \`tests/wal_crash.rs\`
+checks) and fsyncs once a second from the flusher thread: it keeps
+$(ratio 1 convoy/everysec), $(ratio 50 convoy/everysec) and
+$(ratio 200 convoy/everysec) at 1, 50 and 200 clients (Redis:
+$(ratio 1 redis/everysec), $(ratio 50 redis/everysec),
+$(ratio 200 redis/everysec)).
+
+Read the min-max column before any single ratio: on this shared two-core
+machine a server's own runs spread by 10-20%, and a ratio above 1.0 (a
+server faster with a log than without) is that spread, not a gain. The
+fsync cost itself depends on the disk: on a device whose flush takes
+milliseconds instead of a fraction of one, one fsync per write falls to a
+few hundred writes a second, and grouping matters more.
 
 ## References
 
