@@ -24,6 +24,22 @@
 //!   failure loses at most about a second of acknowledged writes.
 //! - `no`: as `everysec`, but the kernel decides when to flush.
 //!
+//! # When the flusher writes
+//!
+//! Not at every append: a record is written when someone waits for it.
+//! A worker thread that has served every connection it had ready, and is
+//! about to sleep, kicks the flusher ([`Wal::kick`], from tokio's
+//! `on_thread_park`: the counterpart of the `beforeSleep` in which Redis
+//! writes its AOF); under `always` the flusher then waits, for at most one
+//! fsync's time, until as many records are pending as the last fsync
+//! covered (`Wal::gather`), so that clients a round trip behind join
+//! this fsync rather than the next. Where a hand-off to the flusher would
+//! cost more than it saves, the waiting connection writes the log itself
+//! (`Wal::write_here`): always under `everysec` and `no` (a `write(2)`),
+//! and under `always` for a client alone. Each advance wakes exactly the
+//! connections it covers (`Waiters`). `papers/03-durability.md` measures
+//! the result beside Redis.
+//!
 //! `--group-commit no` keeps the naive design for comparison: with `always`
 //! each write command writes and fsyncs the log itself, on the worker thread
 //! that runs it, before it is acknowledged: one fsync per write, and every
@@ -343,7 +359,7 @@ impl Wal {
     /// connection holds no thread.
     ///
     /// Waiting does not start the write: the worker's park does
-    /// ([`Wal::kick`]), except for a client alone ([`Wal::write_here`]).
+    /// ([`Wal::kick`]), except for a client alone (`Wal::write_here`).
     pub async fn wait(&self, lsn: u64) {
         if self.is_acknowledged(lsn) {
             return;
