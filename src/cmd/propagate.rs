@@ -319,10 +319,14 @@ fn route_exclusive<K: Keyspace>(ctx: &Ctx<'_, K>, wal: &Wal, spec: &CommandSpec<
 
 /// The keys a command names, by its key specification.
 pub fn command_keys<'a, K>(spec: &CommandSpec<K>, args: &'a [Bytes]) -> impl Iterator<Item = &'a [u8]> + 'a {
-    let (first, last, step) = spec.keys;
     let n = args.len() as i32;
-    let last = if last < 0 { n + last } else { last.min(n - 1) };
-    let (first, step) = if first <= 0 || step <= 0 { (1, 1) } else { (first, step) };
-    let last = if spec.keys.0 <= 0 { 0 } else { last };
+    let (first, last, step) = match spec.keys {
+        // No keys, or keys found otherwise (XREAD's follow STREAMS): an
+        // empty range.
+        (first, _, step) if first <= 0 || step <= 0 => (1, 0, 1),
+        // A negative last counts from the end (-1: the last argument).
+        (first, last, step) if last < 0 => (first, n + last, step),
+        (first, last, step) => (first, last.min(n - 1), step),
+    };
     (first..=last).step_by(step as usize).map(move |i| args[i as usize].as_ref())
 }
