@@ -380,6 +380,6 @@ impl WalThreads {
         for t in self.threads {
             let _ = t.join();
         }
-        self.wal.flush_all();
+        self.wal.close();
     }
 }

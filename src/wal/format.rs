@@ -17,6 +17,10 @@
 //! was written, and the checksum tells a reader whether it is what was
 //! written.
 //!
+//! Zero bytes where a record would start end the log cleanly: the writer
+//! sets space aside ahead of its writes by filling it with zeros (see
+//! [`Wal`](super::Wal)), and a record never starts with a zero byte.
+//!
 //! Reading stops at the first record that is not whole. A record cut off by
 //! the end of the file (or followed only by zero bytes, which is what a
 //! file system shows of space it allocated but never wrote) is a *torn
@@ -149,7 +153,10 @@ impl<'a> Reader<'a> {
     pub fn next_record(&mut self) -> Result<Option<Record>, Stop> {
         let start = self.pos;
         let rest = &self.data[start..];
-        if rest.is_empty() {
+        // Zero bytes where a record would start are space the log set
+        // aside ahead of its writes (see `Wal`'s preallocation) and never
+        // filled: the log ends here. A record never starts with a zero.
+        if rest.iter().all(|&b| b == 0) {
             return Ok(None);
         }
         let offset = start as u64;
@@ -326,11 +333,13 @@ mod tests {
             assert_eq!(recs.len(), 1, "cut at {cut}");
             assert_eq!(stop, Some(Stop::Torn { offset: second as u64 }), "cut at {cut}");
         }
-        // Zero bytes after the last record are also a torn tail.
+        // Zero bytes after the last whole record are space set aside and
+        // never written: a clean end, every record read.
         let mut zeros = data.clone();
         zeros.extend_from_slice(&[0; 100]);
-        assert_eq!(read_all(&zeros).1, Some(Stop::Torn { offset: data.len() as u64 }));
-        // So is a cut record followed by zero bytes (the file grew, its last
+        let (recs, stop) = read_all(&zeros);
+        assert_eq!((recs.len(), stop), (2, None));
+        // A cut record followed by zero bytes (the file grew, its last
         // blocks were never written), whether they stop inside the record
         // or go past its end.
         for cut in second + 1..data.len() {
