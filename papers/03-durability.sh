@@ -112,18 +112,17 @@ target_sentence() {
   python3 - "$(ratio 50 convoy/always)" "$(ratio 50 redis/always)" "$(ratio 200 convoy/always)" "$(ratio 200 redis/always)" <<'PY'
 import sys
 c50, r50, c200, r200 = map(float, sys.argv[1:])
-met = c50 >= 0.90 and c50 >= r50 and c200 >= 0.90 and c200 >= r200
-if met:
-    print("That meets the targets set for this experiment (at least 0.90 of the no-log "
+checks = [(c50 >= 0.90, "0.90 at 50 clients"), (c50 >= r50, "Redis's ratio at 50 clients"),
+          (c200 >= 0.90, "0.90 at 200 clients"), (c200 >= r200, "Redis's ratio at 200 clients")]
+met = [what for ok, what in checks if ok]
+missed = [what for ok, what in checks if not ok]
+if not missed:
+    print("That meets every target set for this experiment (at least 0.90 of the no-log "
           "throughput and at least Redis's own ratio, at 50 and at 200 clients).")
 else:
-    short = []
-    if c50 < 0.90 or c200 < 0.90:
-        short.append("0.90 of the no-log throughput")
-    if c50 < r50 or c200 < r200:
-        short.append("Redis's own ratio")
-    print("That falls short of the targets set for this experiment (" + " and ".join(short) +
-          ", at 50 and 200 clients): see below for what the flusher design still pays.")
+    print("Of the targets set for this experiment (at least 0.90 of the no-log throughput and at "
+          "least Redis's own ratio, at 50 and at 200 clients), this run meets "
+          + (", ".join(met) if met else "none") + " and misses " + ", ".join(missed) + ".")
 PY
 }
 
@@ -195,7 +194,13 @@ $(per_fsync 200 convoy/always) at 200, and the ratio rises to
 $(ratio 50 convoy/always) and $(ratio 200 convoy/always); Redis keeps
 $(ratio 50 redis/always) and $(ratio 200 redis/always). $(target_sentence)
 
-How the records are grouped (\`src/wal/mod.rs\`): the flusher starts a
+Two things make an fsync cheap enough to share (\`src/wal/mod.rs\`). The
+log sets space aside ahead of its end by writing zeros there, a few
+megabytes at a time, so a record is written over zeros already in the
+file and an fsync flushes data only, not a new file length through the
+file system's journal: this is why convoy's one-fsync-per-write figures
+(the naive design, and one client) are above Redis's, whose AOF grows by
+appending. And the records are grouped: the flusher starts a
 write when a worker thread runs out of ready connections and is about to
 sleep (tokio's \`on_thread_park\`, the counterpart of Redis's
 \`beforeSleep\`), so every client that worker had ready is in it; and
