@@ -38,7 +38,7 @@
 //! (`Wal::write_here`): always under `everysec` and `no` (a `write(2)`),
 //! and under `always` for a client alone. Each advance wakes exactly the
 //! connections it covers (`Waiters`). And the file keeps a few megabytes
-//! of zeros ahead of its end ([`Wal::preallocate`]), so that an fsync
+//! of zeros ahead of its end (`Wal::preallocate`), so that an fsync
 //! flushes the records only, not a new file length.
 //! `papers/03-durability.md` measures the result beside Redis.
 //!
