@@ -7,48 +7,19 @@
 
 mod common;
 
-use common::{backends, eventually, Raw, TestServer};
+use common::{backends, eventually, Raw, TempDir, TestServer};
 use convoy::config::{Backend, Config};
 use convoy::wal::format::{Reader, Record, Stop};
 use redis::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
-
-/// A directory of its own under the system's temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("convoy-wal-{tag}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("create temp dir");
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    /// The log file inside it.
-    fn log(&self) -> PathBuf {
-        self.0.join(convoy::wal::FILE_NAME)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// The configuration of a server logging to `dir`, as `TestServer` builds it.
 fn config(backend: Backend, dir: &Path, tweak: impl FnOnce(&mut Config)) -> Config {
@@ -303,7 +274,7 @@ fn five_sets(backend: Backend, dir: &TempDir) -> (Vec<Record>, Vec<u8>) {
 #[test]
 fn torn_tail_is_cut_off_and_the_log_goes_on() {
     for backend in backends() {
-        let dir = TempDir::new("torn");
+        let dir = TempDir::new("wal-torn");
         let (records, intact) = five_sets(backend, &dir);
         let last = records[4].offset as usize;
         let line_end = last + intact[last..].windows(2).position(|w| w == b"\r\n").unwrap() + 2;
@@ -367,7 +338,7 @@ fn torn_tail_is_cut_off_and_the_log_goes_on() {
 #[test]
 fn damage_before_the_tail_refuses_to_start() {
     for backend in backends() {
-        let dir = TempDir::new("damage");
+        let dir = TempDir::new("wal-damage");
         let (records, intact) = five_sets(backend, &dir);
         let line_end = |r: usize| {
             let at = records[r].offset as usize;
@@ -426,7 +397,7 @@ fn damage_before_the_tail_refuses_to_start() {
 #[test]
 fn headers_torn_foreign_and_newer() {
     for backend in backends() {
-        let dir = TempDir::new("header");
+        let dir = TempDir::new("wal-header");
         std::fs::write(dir.log(), b"#convoy-w").unwrap();
         let server = start(backend, dir.path());
         assert_eq!(std::fs::read(dir.log()).unwrap(), convoy::wal::format::HEADER, "{backend:?}");
@@ -454,7 +425,7 @@ fn headers_torn_foreign_and_newer() {
 #[test]
 fn stop_right_after_start() {
     for backend in backends() {
-        let dir = TempDir::new("stop");
+        let dir = TempDir::new("wal-stop");
         let (done, finished) = std::sync::mpsc::channel();
         let path = dir.path().to_path_buf();
         std::thread::spawn(move || {
@@ -481,7 +452,7 @@ fn stop_right_after_start() {
 #[test]
 fn expiries_and_deletes_replay_as_absolute_times() {
     for backend in backends() {
-        let dir = TempDir::new("expiry");
+        let dir = TempDir::new("wal-expiry");
         let server = start_with(backend, dir.path(), |c| c.hz = 100);
         let mut raw = server.raw();
         let mut tail = LogTail::new(dir.log());
@@ -692,7 +663,7 @@ fn wait_blocked(raw: &mut Raw, n: usize) {
 #[test]
 fn computed_writes_are_logged_as_their_results() {
     for backend in backends() {
-        let dir = TempDir::new("computed");
+        let dir = TempDir::new("wal-computed");
         let server = start(backend, dir.path());
         let mut raw = server.raw();
         let mut tail = LogTail::new(dir.log());
@@ -779,7 +750,7 @@ fn computed_writes_are_logged_as_their_results() {
 #[test]
 fn blocking_pops_are_logged_as_the_pop_that_ran() {
     for backend in backends() {
-        let dir = TempDir::new("blocking");
+        let dir = TempDir::new("wal-blocking");
         let server = start(backend, dir.path());
         let mut raw = server.raw();
         let mut tail = LogTail::new(dir.log());
@@ -866,7 +837,7 @@ fn blocking_pops_are_logged_as_the_pop_that_ran() {
 #[test]
 fn writes_that_change_nothing_are_not_logged() {
     for backend in backends() {
-        let dir = TempDir::new("noop");
+        let dir = TempDir::new("wal-noop");
         let server = start(backend, dir.path());
         let mut raw = server.raw();
         let mut tail = LogTail::new(dir.log());
@@ -944,7 +915,7 @@ fn writes_that_change_nothing_are_not_logged() {
 #[test]
 fn transactions_are_wrapped_and_a_cut_one_is_not_applied() {
     for backend in backends() {
-        let dir = TempDir::new("multi");
+        let dir = TempDir::new("wal-multi");
         let server = start(backend, dir.path());
         let mut raw = server.raw();
         let mut tail = LogTail::new(dir.log());
@@ -1045,7 +1016,7 @@ fn transactions_are_wrapped_and_a_cut_one_is_not_applied() {
 #[test]
 fn writes_replay_into_their_database() {
     for backend in backends() {
-        let dir = TempDir::new("dbs");
+        let dir = TempDir::new("wal-dbs");
         let server = start(backend, dir.path());
         let mut raw = server.raw();
         let mut tail = LogTail::new(dir.log());
@@ -1204,7 +1175,7 @@ fn fill_every_type(raw: &mut Raw) {
 #[test]
 fn bgrewriteaof_keeps_every_type() {
     for backend in backends() {
-        let dir = TempDir::new("rewrite");
+        let dir = TempDir::new("wal-rewrite");
         let server = start(backend, dir.path());
         let mut raw = server.raw();
         fill_every_type(&mut raw);
@@ -1444,7 +1415,7 @@ fn assert_transactions_balanced(path: &Path, what: &str) {
 /// exactly the keyspace they left.
 fn rewrite_under_writers(rounds: u64) {
     for backend in backends() {
-        let dir = TempDir::new("concurrent");
+        let dir = TempDir::new("wal-concurrent");
         let server = start(backend, dir.path());
         let mut raw = server.raw();
         preload(&mut raw, 12_000);
@@ -1489,7 +1460,7 @@ fn bgrewriteaof_under_concurrent_writers_long() {
 /// server restarts from it with every transaction whole.
 fn rewrite_under_transactions(rewrites: u64) {
     for backend in backends() {
-        let dir = TempDir::new("tx-rewrite");
+        let dir = TempDir::new("wal-tx-rewrite");
         let server = start(backend, dir.path());
         let mut raw = server.raw();
         preload(&mut raw, 300);
@@ -1551,7 +1522,7 @@ fn bgrewriteaof_under_transactions_long() {
 #[test]
 fn flush_during_a_rewrite() {
     for backend in backends() {
-        let dir = TempDir::new("flush");
+        let dir = TempDir::new("wal-flush");
         let server = start(backend, dir.path());
         let mut raw = server.raw();
         preload(&mut raw, 3_000);
@@ -1606,7 +1577,7 @@ fn flush_during_a_rewrite() {
 #[test]
 fn bgrewriteaof_twice_and_without_a_log() {
     for backend in backends() {
-        let dir = TempDir::new("twice");
+        let dir = TempDir::new("wal-twice");
         let server = start(backend, dir.path());
         let mut raw = server.raw();
         preload(&mut raw, 3_000);
@@ -1622,7 +1593,7 @@ fn bgrewriteaof_twice_and_without_a_log() {
         assert_same_dump(&before, &dump(&server), &format!("{backend:?}: two rewrites"));
         drop(server);
 
-        let off = TempDir::new("off");
+        let off = TempDir::new("wal-off");
         let server = TestServer::start_with(backend, |c| c.dir = off.path().to_path_buf());
         let mut raw = server.raw();
         assert_eq!(
@@ -1662,7 +1633,7 @@ fn info_persistence_reports_the_log() {
     let servers: Vec<(Backend, TempDir, TestServer, u64)> = backends()
         .into_iter()
         .map(|backend| {
-            let dir = TempDir::new("info");
+            let dir = TempDir::new("wal-info");
             let server = start(backend, dir.path());
             let mut raw = server.raw();
             let field = |raw: &mut Raw, name: &str| info_field(raw, "persistence", name);
@@ -1750,7 +1721,7 @@ fn appendfsync_always_fsyncs_before_acknowledging() {
     for backend in backends() {
         for how in ["config set", "group commit", "naive"] {
             let what = format!("{backend:?}, {how}");
-            let dir = TempDir::new("always");
+            let dir = TempDir::new("wal-always");
             let server = start_with(backend, dir.path(), |c| {
                 if how != "config set" {
                     c.appendfsync = convoy::wal::Fsync::Always;
@@ -1806,7 +1777,7 @@ fn appendfsync_always_fsyncs_before_acknowledging() {
 #[test]
 fn concurrent_writers_to_one_key_replay_to_the_value_the_server_held() {
     for backend in backends() {
-        let dir = TempDir::new("order");
+        let dir = TempDir::new("wal-order");
         let server = start(backend, dir.path());
         let threads: Vec<_> = (0..16)
             .map(|w| {

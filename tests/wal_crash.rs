@@ -12,6 +12,7 @@ mod common;
 #[path = "common/crash.rs"]
 mod crash;
 
+use common::TempDir;
 use crash::*;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};

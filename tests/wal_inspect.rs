@@ -5,40 +5,12 @@
 
 mod common;
 
-use common::TestServer;
+use common::{TempDir, TestServer};
 use convoy::wal::format::{encode, HEADER};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 const BIN: &str = env!("CARGO_BIN_EXE_convoy");
-
-/// A directory of its own under the system's temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("convoy-wal-inspect-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-
-    /// Write `bytes` to a file `name` in this directory.
-    fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, bytes).unwrap();
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// `convoy wal inspect [extra...] path`.
 fn inspect(path: &Path, extra: &[&str]) -> Output {
@@ -92,7 +64,7 @@ fn sample() -> (Vec<u8>, Vec<usize>) {
 /// the summary; exit 0 and nothing on stderr.
 #[test]
 fn whole_log_prints_every_record_and_exits_0() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("wal-inspect");
     let (data, at) = sample();
     let path = dir.file("whole.aof", &data);
     let out = inspect(&path, &[]);
@@ -136,7 +108,7 @@ fn whole_log_prints_every_record_and_exits_0() {
 /// `--summary` prints the summary alone.
 #[test]
 fn full_and_summary_options() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("wal-inspect");
     let (data, _) = sample();
     let path = dir.file("whole.aof", &data);
 
@@ -156,7 +128,7 @@ fn full_and_summary_options() {
 /// An empty file is a whole log with no records.
 #[test]
 fn empty_file_is_whole() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("wal-inspect");
     let out = inspect(&dir.file("empty.aof", b""), &["--summary"]);
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
@@ -169,7 +141,7 @@ fn empty_file_is_whole() {
 /// are listed, and the exit status is 1.
 #[test]
 fn torn_tail_exits_1() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("wal-inspect");
     let (data, at) = sample();
     let last = at[8];
     for cut in [last + 1, last + 5, last + 20, data.len() - 1] {
@@ -207,7 +179,7 @@ fn torn_tail_exits_1() {
 /// tail from the MULTI on: recovery drops the whole transaction.
 #[test]
 fn transaction_without_exec_is_a_torn_tail_from_its_multi() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("wal-inspect");
     let (data, at) =
         log_of(&[(0, &[b"SET", b"a", b"1"]), (0, &[b"MULTI"]), (0, &[b"INCR", b"a"]), (0, &[b"INCR", b"a"])]);
     let out = inspect(&dir.file("open.aof", &data), &[]);
@@ -243,7 +215,7 @@ fn transaction_without_exec_is_a_torn_tail_from_its_multi() {
 /// reason, and the exit status is 2.
 #[test]
 fn damage_exits_2() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("wal-inspect");
     let (data, at) = sample();
     // The value of the second record: a checksum mismatch.
     let mut bad = data.clone();
@@ -292,7 +264,7 @@ fn damage_exits_2() {
 /// starting server refuses it as unbalanced).
 #[test]
 fn unbalanced_multi_exec_is_damage() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("wal-inspect");
     let (data, at) = log_of(&[(0, &[b"SET", b"a", b"1"]), (0, &[b"EXEC"]), (0, &[b"SET", b"b", b"2"])]);
     let out = inspect(&dir.file("exec.aof", &data), &["--summary"]);
     assert_eq!(out.status.code(), Some(2));
@@ -319,7 +291,7 @@ fn unbalanced_multi_exec_is_damage() {
 /// stderr with nothing on stdout, and exit status 2.
 #[test]
 fn unreadable_files_exit_2() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("wal-inspect");
     let path = dir.file("redis.aof", b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n");
     let out = inspect(&path, &[]);
     assert_eq!(out.status.code(), Some(2));
@@ -333,7 +305,7 @@ fn unreadable_files_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("unsupported log version"), "{}", stderr(&out));
 
-    let missing = dir.0.join("missing.aof");
+    let missing = dir.path().join("missing.aof");
     let out = inspect(&missing, &[]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(stdout(&out), "");
@@ -346,10 +318,10 @@ fn unreadable_files_exit_2() {
 #[test]
 fn log_written_by_a_server() {
     for backend in common::backends() {
-        let dir = TempDir::new();
+        let dir = TempDir::new("wal-inspect");
         let server = TestServer::start_with(backend, |config| {
             config.appendonly = true;
-            config.dir = dir.0.clone();
+            config.dir = dir.path().to_path_buf();
         });
         let mut raw = server.raw();
         assert_eq!(raw.cmd(&["SET", "greeting", "hello world"]), "+OK\r\n");
@@ -364,7 +336,7 @@ fn log_written_by_a_server() {
         drop(raw);
         drop(server); // stops it: the log is flushed and fsynced
 
-        let out = inspect(&dir.0.join(convoy::wal::FILE_NAME), &[]);
+        let out = inspect(&dir.log(), &[]);
         let text = stdout(&out);
         assert_eq!(out.status.code(), Some(0), "{backend:?}: {text}{}", stderr(&out));
         let commands: Vec<&str> =

@@ -45,13 +45,14 @@
 //! round on the same directory.
 #![allow(dead_code)]
 
+use crate::common::encode_cmd;
 use rand::Rng;
 use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
@@ -61,35 +62,6 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_convoy");
 pub const SHARED_KEYS: usize = 8;
 /// Fields written in each shared hash.
 pub const FIELDS: usize = 4;
-
-/// A fresh directory under the system's temp dir, removed when dropped
-/// (kept, and named on stderr, if the test is failing).
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    pub fn new(tag: &str) -> TempDir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("convoy-crash-{tag}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("create temp dir");
-        TempDir(path)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("keeping {} for inspection", self.0.display());
-        } else {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
 
 /// A `convoy` process with its log in a directory; killed with SIGKILL
 /// when dropped, whatever path the test takes.
@@ -275,7 +247,7 @@ impl Conn {
 
     /// Send one command and read its reply.
     pub fn call(&mut self, args: &[&[u8]]) -> io::Result<Value> {
-        self.send_raw(&frame(args))?;
+        self.send_raw(&encode_cmd(args))?;
         self.read()
     }
 
@@ -318,17 +290,6 @@ impl Conn {
     }
 }
 
-/// A command as a RESP multibulk frame.
-pub fn frame(args: &[&[u8]]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-    out
-}
-
 /// The value of `field:` in INFO's text.
 pub fn info_field(conn: &mut Conn, section: &str, field: &str) -> String {
     let text = conn.cmd(&["INFO", section]).bulk().expect("INFO text");
@@ -346,7 +307,7 @@ pub fn preload(conn: &mut Conn, count: usize) {
         let end = (start + BATCH).min(count);
         let mut bytes = Vec::new();
         for i in start..end {
-            bytes.extend(frame(&[b"SET", format!("pre:{i}").as_bytes(), format!("v{i}").as_bytes()]));
+            bytes.extend(encode_cmd(&[b"SET", format!("pre:{i}").as_bytes(), format!("v{i}").as_bytes()]));
         }
         conn.send_raw(&bytes).expect("preload");
         for _ in start..end {
@@ -494,13 +455,13 @@ fn perform(conn: &mut Conn, writer: usize, op: Op, seq: u64) -> io::Result<()> {
         Op::Incr(k) => expect(conn.call(&[b"INCR", format!("ctr:{k}").as_bytes()])?, int, "INCR"),
         Op::Push(k) => expect(conn.call(&[b"RPUSH", format!("list:{k}").as_bytes(), value])?, int, "RPUSH"),
         Op::Tx(reads) => {
-            let mut bytes = frame(&[b"MULTI"]);
-            bytes.extend(frame(&[b"INCR", b"tx:a"]));
+            let mut bytes = encode_cmd(&[b"MULTI"]);
+            bytes.extend(encode_cmd(&[b"INCR", b"tx:a"]));
             for _ in 0..reads {
-                bytes.extend(frame(&[b"GET", b"tx:a"]));
+                bytes.extend(encode_cmd(&[b"GET", b"tx:a"]));
             }
-            bytes.extend(frame(&[b"INCRBY", b"tx:b", b"2"]));
-            bytes.extend(frame(&[b"EXEC"]));
+            bytes.extend(encode_cmd(&[b"INCRBY", b"tx:b", b"2"]));
+            bytes.extend(encode_cmd(&[b"EXEC"]));
             conn.send_raw(&bytes)?;
             expect(conn.read()?, |v| *v == Value::Status("OK".into()), "MULTI");
             for _ in 0..reads + 2 {
