@@ -8,15 +8,19 @@ PORT=${SMOKE_PORT:-17379}
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
+# Wait (up to 5 s) until the server on $PORT answers PING.
+wait_ready() {
+  for _ in $(seq 1 100); do
+    redis-cli -p "$PORT" PING 2>/dev/null | grep -q PONG && return
+    sleep 0.05
+  done
+}
 
 for backend in mutex rwlock dashmap scc flurry papaya; do
   "$BIN" --backend "$backend" --port "$PORT" 2>/tmp/convoy-smoke.log &
   pid=$!
   pids+=("$pid")
-  for _ in $(seq 1 100); do
-    redis-cli -p "$PORT" PING 2>/dev/null | grep -q PONG && break
-    sleep 0.05
-  done
+  wait_ready
   cli() { redis-cli -p "$PORT" "$@"; }
   expect() { local want=$1; shift; local got; got=$(cli "$@"); [ "$got" = "$want" ] || { echo "$backend: redis-cli $* -> '$got', want '$want'"; exit 1; }; }
   expect OK SET greeting hello
@@ -50,10 +54,7 @@ for backend in mutex papaya; do
   "$BIN" --backend "$backend" --port "$PORT" --appendonly yes --appendfsync always --dir "$WALDIR" 2>/tmp/convoy-smoke.log &
   pid=$!
   pids+=("$pid")
-  for _ in $(seq 1 100); do
-    redis-cli -p "$PORT" PING 2>/dev/null | grep -q PONG && break
-    sleep 0.05
-  done
+  wait_ready
   redis-benchmark -p "$PORT" -t set,lpush -n 5000 -c 20 -r 1000 -q >/dev/null
   keys=$(redis-cli -p "$PORT" DBSIZE)
   len=$(redis-cli -p "$PORT" LLEN mylist)
@@ -62,10 +63,7 @@ for backend in mutex papaya; do
   "$BIN" --backend "$backend" --port "$PORT" --appendonly yes --dir "$WALDIR" 2>/tmp/convoy-smoke.log &
   pid=$!
   pids+=("$pid")
-  for _ in $(seq 1 100); do
-    redis-cli -p "$PORT" PING 2>/dev/null | grep -q PONG && break
-    sleep 0.05
-  done
+  wait_ready
   [ "$(redis-cli -p "$PORT" DBSIZE)" = "$keys" ] || { echo "$backend: $keys keys before SIGKILL, $(redis-cli -p "$PORT" DBSIZE) after"; exit 1; }
   [ "$(redis-cli -p "$PORT" LLEN mylist)" = "$len" ] || { echo "$backend: list of $len before SIGKILL, not after"; exit 1; }
   kill -TERM "$pid"

@@ -24,12 +24,7 @@ wait_ready() {
   exit 1
 }
 
-start_redis() {
-  redis-server --port "$1" --save "" --appendonly no --daemonize no >/dev/null &
-  pids+=($!)
-  wait_ready "$1"
-  servers+=("redis=$1")
-}
+start_redis() { start_redis_as redis "$1" --appendonly no; }
 
 start_redis_as() {
   local label=$1 port=$2

@@ -300,17 +300,13 @@ pub fn execute<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> Reply {
     // stripes from before it applies until it is logged (see
     // `wal::order`).
     let wal = server.wal.as_deref().filter(|_| spec.writes());
-    let result = match (access, wal) {
-        (Access::None, _) => (spec.handler)(ctx, args),
-        (Access::Shared, None) => {
+    let result = match access {
+        Access::None => (spec.handler)(ctx, args),
+        Access::Shared => {
             let _gate = server.gate.shared();
-            (spec.handler)(ctx, args)
-        }
-        (Access::Shared, Some(wal)) => {
-            let _gate = server.gate.shared();
-            let _stripes = wal.order.lock_keys(ctx.client.db, propagate::command_keys(spec, args));
+            let _stripes = wal.map(|wal| wal.order.lock_keys(ctx.client.db, propagate::command_keys(spec, args)));
             let result = (spec.handler)(ctx, args);
-            if let Ok(reply) = &result {
+            if let (Ok(reply), Some(_)) = (&result, wal) {
                 propagate::log_command(ctx, spec, args, reply, false);
             }
             result
