@@ -4,8 +4,10 @@
 //!
 //! - Relative times become absolute: `SET k v EX 10` is logged as
 //!   `SET k v PXAT <ms>`, `EXPIRE k 10` as `PEXPIREAT k <ms>`, so a replay
-//!   an hour later does not extend a key's life. An expiry time already
-//!   past deletes the key, and is logged as `DEL`.
+//!   an hour later does not extend a key's life. The time logged is the
+//!   one the command stored, read back from the key while the command
+//!   still holds it. An expiry time already past deletes the key, and is
+//!   logged as `DEL`.
 //! - Random or time-made choices are logged as what was chosen: SPOP as
 //!   SREM of the members it popped, XADD `*` with the ID it made.
 //! - Floating-point increments are logged as their result (`INCRBYFLOAT`
@@ -39,45 +41,61 @@ pub enum Record<'a> {
     Args(Cow<'a, [Bytes]>),
 }
 
-/// The record for a write command that ran with `args` at time `now` and
-/// replied `reply` (not an error).
-pub fn record_for<'a>(args: &'a [Bytes], reply: &Reply, now: UnixMillis) -> Record<'a> {
+/// The record for a write command that ran with `args` and replied
+/// `reply` (not an error). `stored` tells what the command left under its
+/// key: `None` if the key is absent (or already expired), else its expiry
+/// time. A command that set a time is logged with the time it stored,
+/// read back rather than computed again from its arguments.
+pub fn record_for<'a>(
+    args: &'a [Bytes],
+    reply: &Reply,
+    stored: impl FnOnce() -> Option<Option<UnixMillis>>,
+) -> Record<'a> {
     let name = args[0].to_ascii_lowercase();
     let same = Record::Args(Cow::Borrowed(args));
     let new = |v: Vec<Bytes>| Record::Args(Cow::Owned(v));
     let key = || args[1].clone();
-    let int = |n: i64| Bytes::from(n.to_string());
+    let expiry_options = |opts: &[Bytes]| opts.iter().any(|a| is_expiry_option(a));
     match name.as_slice() {
         b"set" => {
             let get = args[3..].iter().any(|a| is(a, "get"));
             if !get && matches!(reply, Reply::Null) {
                 return Record::Skip; // NX or XX refused
             }
-            match absolute_expiry(&args[3..], now) {
-                None => same,
-                Some((at, _)) => {
-                    let mut out = vec![args[0].clone(), key(), args[2].clone()];
-                    let mut i = 3;
-                    while i < args.len() {
-                        let a = &args[i];
-                        if ["ex", "px", "exat", "pxat"].iter().any(|w| is(a, w)) {
-                            i += 2;
-                            continue;
-                        }
-                        out.push(a.clone());
-                        i += 1;
+            if !expiry_options(&args[3..]) {
+                return same;
+            }
+            // The expiry option becomes the absolute time the key got.
+            let mut out = vec![args[0].clone(), key(), args[2].clone()];
+            let mut i = 3;
+            while i < args.len() {
+                if is_expiry_option(&args[i]) {
+                    i += 2;
+                    continue;
+                }
+                out.push(args[i].clone());
+                i += 1;
+            }
+            match stored() {
+                None => new(vec![Bytes::from_static(b"DEL"), key()]),
+                Some(at) => {
+                    if let Some(at) = at {
+                        out.extend([Bytes::from_static(b"PXAT"), Bytes::from(at.to_string())]);
                     }
-                    out.extend([Bytes::from_static(b"PXAT"), int(at)]);
                     new(out)
                 }
             }
         }
-        b"setex" | b"psetex" => {
-            let n = crate::num::parse_i64(&args[2]).unwrap_or(0);
-            let ms = if name == b"setex" { n.saturating_mul(1000) } else { n };
-            let at = (now as i64).saturating_add(ms);
-            new(vec![Bytes::from_static(b"SET"), key(), args[3].clone(), Bytes::from_static(b"PXAT"), int(at)])
-        }
+        b"setex" | b"psetex" => match stored() {
+            Some(Some(at)) => new(vec![
+                Bytes::from_static(b"SET"),
+                key(),
+                args[3].clone(),
+                Bytes::from_static(b"PXAT"),
+                Bytes::from(at.to_string()),
+            ]),
+            _ => new(vec![Bytes::from_static(b"DEL"), key()]),
+        },
         b"setnx" | b"hsetnx" | b"persist" | b"lpushx" | b"rpushx" | b"renamenx" | b"msetnx" if is_zero(reply) => {
             Record::Skip
         }
@@ -92,28 +110,16 @@ pub fn record_for<'a>(args: &'a [Bytes], reply: &Reply, now: UnixMillis) -> Reco
             if args[2..].iter().any(|a| is(a, "persist")) {
                 return new(vec![Bytes::from_static(b"PERSIST"), key()]);
             }
-            match absolute_expiry(&args[2..], now) {
-                None => Record::Skip, // GETEX without options only reads
-                Some((_, true)) => new(vec![Bytes::from_static(b"DEL"), key()]),
-                Some((at, _)) => new(vec![Bytes::from_static(b"PEXPIREAT"), key(), int(at)]),
+            if !expiry_options(&args[2..]) {
+                return Record::Skip; // GETEX without options only reads
             }
+            new(expiry_record(key(), stored()))
         }
         b"expire" | b"pexpire" | b"expireat" | b"pexpireat" => {
             if is_zero(reply) {
                 return Record::Skip;
             }
-            let n = crate::num::parse_i64(&args[2]).unwrap_or(0);
-            let at = match name.as_slice() {
-                b"expire" => (now as i64).saturating_add(n.saturating_mul(1000)),
-                b"pexpire" => (now as i64).saturating_add(n),
-                b"expireat" => n.saturating_mul(1000),
-                _ => n,
-            };
-            if at <= now as i64 {
-                new(vec![Bytes::from_static(b"DEL"), key()])
-            } else {
-                new(vec![Bytes::from_static(b"PEXPIREAT"), key(), int(at)])
-            }
+            new(expiry_record(key(), stored()))
         }
         b"incrbyfloat" => match reply {
             Reply::Bulk(v) => new(vec![Bytes::from_static(b"SET"), key(), v.clone(), Bytes::from_static(b"KEEPTTL")]),
@@ -169,19 +175,20 @@ pub fn record_for<'a>(args: &'a [Bytes], reply: &Reply, now: UnixMillis) -> Reco
     }
 }
 
-/// The absolute expiry (ms) an `EX|PX|EXAT|PXAT n` option among `opts`
-/// asks for, and whether it is already past.
-fn absolute_expiry(opts: &[Bytes], now: UnixMillis) -> Option<(i64, bool)> {
-    let i = opts.iter().position(|a| ["ex", "px", "exat", "pxat"].iter().any(|w| is(a, w)))?;
-    let n = crate::num::parse_i64(opts.get(i + 1)?)?;
-    let opt = opts[i].to_ascii_lowercase();
-    let at = match opt.as_slice() {
-        b"ex" => (now as i64).saturating_add(n.saturating_mul(1000)),
-        b"px" => (now as i64).saturating_add(n),
-        b"exat" => n.saturating_mul(1000),
-        _ => n,
-    };
-    Some((at, at <= now as i64))
+/// Whether an argument is one of the expiry options `EX|PX|EXAT|PXAT`.
+fn is_expiry_option(arg: &[u8]) -> bool {
+    ["ex", "px", "exat", "pxat"].iter().any(|w| is(arg, w))
+}
+
+/// The record that gives `key` the expiry it now has: `PEXPIREAT` at its
+/// time, `PERSIST` for none, or `DEL` if the command removed it (a time
+/// already past deletes the key).
+fn expiry_record(key: Bytes, stored: Option<Option<UnixMillis>>) -> Vec<Bytes> {
+    match stored {
+        None => vec![Bytes::from_static(b"DEL"), key],
+        Some(None) => vec![Bytes::from_static(b"PERSIST"), key],
+        Some(Some(at)) => vec![Bytes::from_static(b"PEXPIREAT"), key, Bytes::from(at.to_string())],
+    }
 }
 
 /// Where XADD's ID argument is: after the key and its options.
@@ -257,7 +264,8 @@ pub fn log_command<K: Keyspace>(
     exclusive: bool,
 ) {
     let Some(wal) = ctx.server.wal.as_deref() else { return };
-    let Record::Args(record) = record_for(args, reply, ctx.now) else { return };
+    let stored = || ctx.db().get(&args[1], ctx.now, |e| e.map(|e| e.expires_at));
+    let Record::Args(record) = record_for(args, reply, stored) else { return };
     let db = ctx.client.db;
     if ctx.in_exec && !ctx.client.wal_in_multi {
         ctx.client.wal_in_multi = true;
