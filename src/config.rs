@@ -100,6 +100,13 @@ pub struct Config {
     #[arg(long, default_value = "no", value_parser = yes_no, action = clap::ArgAction::Set)]
     pub aof_truncate_corrupt: bool,
 
+    /// How per-command statistics (INFO commandstats, latencystats) are
+    /// kept: sharded (one table per worker thread, merged when read),
+    /// global (one table behind one lock: the naive design, kept to measure
+    /// its cost), or off.
+    #[arg(long, value_enum, default_value = "sharded")]
+    pub metrics: crate::metrics::MetricsMode,
+
     /// A tool to run instead of the server (the server ignores this field).
     #[command(subcommand)]
     pub tool: Option<Tool>,

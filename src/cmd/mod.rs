@@ -34,10 +34,12 @@ pub mod zsets;
 
 use crate::keyspace::types::Collection;
 use crate::keyspace::{Db, Entry, Hasher, Keyspace, Str, UnixMillis};
+use crate::metrics::Outcome;
 use crate::resp::Reply;
 use crate::server::{ClientState, Shared};
 use bytes::Bytes;
 use std::collections::HashMap;
+use std::time::Instant;
 
 /// What a command returns: its reply, or an error reply. Both are sent to
 /// the client; the split only lets `?` end a command early.
@@ -191,9 +193,13 @@ impl<K> CommandSpec<K> {
     }
 }
 
-/// All commands, by lower-case name.
+/// All commands, by lower-case name, each with its metrics slot.
 pub struct CommandTable<K> {
-    by_name: HashMap<&'static [u8], CommandSpec<K>, Hasher>,
+    by_name: HashMap<&'static [u8], (CommandSpec<K>, usize), Hasher>,
+    /// The name of each metrics slot: every command, and after a container
+    /// (CONFIG, CLIENT) each of its subcommands (`config|get`), which
+    /// Redis's commandstats count apart.
+    slot_names: Vec<&'static str>,
 }
 
 impl<K: Keyspace> Default for CommandTable<K> {
@@ -205,7 +211,7 @@ impl<K: Keyspace> Default for CommandTable<K> {
 impl<K: Keyspace> CommandTable<K> {
     /// The table of every supported command.
     pub fn new() -> Self {
-        let mut t = CommandTable { by_name: HashMap::with_hasher(Hasher::new()) };
+        let mut t = CommandTable { by_name: HashMap::with_hasher(Hasher::new()), slot_names: Vec::new() };
         connection::register(&mut t);
         server::register(&mut t);
         client::register(&mut t);
@@ -219,7 +225,33 @@ impl<K: Keyspace> CommandTable<K> {
         hashes::register(&mut t);
         sets::register(&mut t);
         lists::register(&mut t);
+        // Slots in name order, so that INFO commandstats lists commands
+        // alphabetically.
+        let mut names: Vec<&'static [u8]> = t.by_name.keys().copied().collect();
+        names.sort_unstable();
+        for name in names {
+            let (spec, slot) = t.by_name.get_mut(name).expect("a name just listed");
+            *slot = t.slot_names.len();
+            t.slot_names.push(spec.name);
+            t.slot_names.extend(spec.subcommands.iter().map(|s| s.name));
+        }
         t
+    }
+
+    /// Each metrics slot's name, slot by slot (see [`CommandTable::slot`]).
+    pub fn slot_names(&self) -> Vec<&'static str> {
+        self.slot_names.clone()
+    }
+
+    /// The metrics slot of a call of `spec` with `args`: the command's own,
+    /// or its subcommand's.
+    pub fn slot(&self, spec: &CommandSpec<K>, args: &[Bytes]) -> usize {
+        let base = self.by_name.get(spec.name.as_bytes()).map_or(0, |(_, slot)| *slot);
+        if spec.subcommands.is_empty() {
+            return base;
+        }
+        let name = server::full_name(spec, args);
+        spec.subcommands.iter().position(|s| s.name == name).map_or(base, |i| base + 1 + i)
     }
 
     /// Add a command; its name must be lower case and new.
@@ -237,7 +269,7 @@ impl<K: Keyspace> CommandTable<K> {
             "{}: `write` must come first among the flags",
             spec.name
         );
-        let old = self.by_name.insert(spec.name.as_bytes(), spec);
+        let old = self.by_name.insert(spec.name.as_bytes(), (spec, 0));
         assert!(old.is_none(), "command registered twice");
     }
 
@@ -247,12 +279,12 @@ impl<K: Keyspace> CommandTable<K> {
         let lower = buf.get_mut(..name.len())?;
         lower.copy_from_slice(name);
         lower.make_ascii_lowercase();
-        self.by_name.get(&*lower)
+        self.by_name.get(&*lower).map(|(spec, _)| spec)
     }
 
     /// Every command, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = &CommandSpec<K>> {
-        self.by_name.values()
+        self.by_name.values().map(|(spec, _)| spec)
     }
 
     pub fn len(&self) -> usize {
@@ -267,22 +299,34 @@ impl<K: Keyspace> CommandTable<K> {
 /// Run one request: look the command up, check its arity, queue it if a
 /// transaction is open, else enter the gate as the command requires and
 /// call it.
+///
+/// Every call is counted in the server's [`Metrics`](crate::metrics::Metrics):
+/// a refused one (arity, a subscribed connection) as rejected, one that ran
+/// with its time and whether it failed. A blocking command that found
+/// nothing is counted when it finally replies.
 pub fn execute<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> Reply {
     let server = ctx.server;
     let Some(spec) = server.commands.get(&args[0]) else {
         transactions::refused(ctx.client);
-        return unknown_command(args);
+        return counted_error(ctx, unknown_command(args));
+    };
+    let slot = server.commands.slot(spec, args);
+    let started = server.metrics.start();
+    let rejected = |ctx: &mut Ctx<'_, K>, reply: Reply| {
+        server.metrics.record(slot, started, Outcome::Rejected);
+        counted_error(ctx, reply)
     };
     if !spec.arity_ok(args.len()) {
         transactions::refused(ctx.client);
         if spec.name == "exec" {
             // Redis's rejectCommand: a refused EXEC discards the transaction.
-            return transactions::abort(ctx, &format!("wrong number of arguments for '{}' command", spec.name));
+            let reply = transactions::abort(ctx, &format!("wrong number of arguments for '{}' command", spec.name));
+            return rejected(ctx, reply);
         }
-        return wrong_arity(spec.name);
+        return rejected(ctx, wrong_arity(spec.name));
     }
     if let Some(refused) = pubsub::subscribed_context(ctx.client, spec, args) {
-        return refused;
+        return rejected(ctx, refused);
     }
     if let Some(multi) = ctx.client.multi.as_mut() {
         if !transactions::runs_inside_multi(spec.name) {
@@ -320,7 +364,27 @@ pub fn execute<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> Reply {
             result
         }
     };
-    result.unwrap_or_else(|e| e)
+    let reply = result.unwrap_or_else(|e| e);
+    if ctx.block.is_none() {
+        finished(ctx, slot, started, reply)
+    } else {
+        reply
+    }
+}
+
+/// Count a call that ran: its time, and whether it replied with an error.
+fn finished<K: Keyspace>(ctx: &mut Ctx<'_, K>, slot: usize, started: Option<Instant>, reply: Reply) -> Reply {
+    let outcome = if reply.is_error() { Outcome::Failed } else { Outcome::Ok };
+    ctx.server.metrics.record(slot, started, outcome);
+    counted_error(ctx, reply)
+}
+
+/// Count `reply` in the error statistics (`errorstat_ERR`) if it is one.
+fn counted_error<K: Keyspace>(ctx: &mut Ctx<'_, K>, reply: Reply) -> Reply {
+    if let Reply::Error(message) = &reply {
+        ctx.server.metrics.error(message);
+    }
+    reply
 }
 
 /// Run a command queued by MULTI, from EXEC: the caller already holds the
@@ -328,13 +392,15 @@ pub fn execute<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> Reply {
 pub fn execute_queued<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> Reply {
     match ctx.server.commands.get(&args[0]) {
         Some(spec) => {
+            let slot = ctx.server.commands.slot(spec, args);
+            let started = ctx.server.metrics.start();
             let result = (spec.handler)(ctx, args);
             if let (Ok(reply), true) = (&result, spec.writes()) {
                 propagate::log_command(ctx, spec, args, reply, true);
             }
-            result.unwrap_or_else(|e| e)
+            finished(ctx, slot, started, result.unwrap_or_else(|e| e))
         }
-        None => unknown_command(args),
+        None => counted_error(ctx, unknown_command(args)),
     }
 }
 

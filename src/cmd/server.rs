@@ -9,6 +9,7 @@
 
 use super::{err, is, wrong_arity, Access, CmdResult, CommandSpec, CommandTable, Ctx, Subcommand};
 use crate::keyspace::{glob, Keyspace};
+use crate::metrics::Snapshot;
 use crate::resp::Reply;
 use crate::server::Shared;
 use bytes::Bytes;
@@ -219,35 +220,66 @@ fn time<K: Keyspace>(_ctx: &mut Ctx<'_, K>, _args: &[Bytes]) -> CmdResult {
 // INFO
 // ---------------------------------------------------------------------------
 
-/// The sections convoy writes, in the order Redis writes them. Redis's
-/// `memory`, `cpu`, `commandstats`, `errorstats` and `latencystats` are not
-/// kept yet; asking for them gives nothing, as for any unknown section.
-const INFO_SECTIONS: &[&str] = &["server", "clients", "persistence", "stats", "replication", "cluster", "keyspace"];
+/// The sections convoy writes, in the order Redis writes them, and whether
+/// a plain `INFO` (or `INFO default`) includes each: as in Redis, the
+/// per-command sections are left out of the default because they are long.
+/// `convoy` is convoy's own (backend, threads, metrics mode).
+const INFO_SECTIONS: &[(&str, bool)] = &[
+    ("server", true),
+    ("clients", true),
+    ("persistence", true),
+    ("stats", true),
+    ("replication", true),
+    ("modules", true),
+    ("commandstats", false),
+    ("errorstats", true),
+    ("latencystats", false),
+    ("cluster", true),
+    ("keyspace", true),
+    ("convoy", true),
+];
+
+/// The percentiles `latencystats` reports (Redis's default
+/// `latency-tracking-info-percentiles`).
+const LATENCY_PERCENTILES: &[f64] = &[50.0, 99.0, 99.9];
 
 /// # Format
 /// `INFO [section [section ...]]`
 ///
-/// Sections as `# Server\r\nkey:value\r\n...`, separated by an empty line;
-/// `default`, `all` and `everything` name every section convoy has. A
-/// verbatim string (`txt`) in RESP3, a bulk string in RESP2.
+/// Sections as `# Server\r\nkey:value\r\n...`, separated by an empty line.
+/// No argument or `default`: the default sections; `all`: every section;
+/// `everything`: every section (convoy has no module sections to add).
+/// Section names may be combined with these. A verbatim string (`txt`) in
+/// RESP3, a bulk string in RESP2.
 fn info<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
-    let every = args.len() == 1 || args[1..].iter().any(|a| is(a, "default") || is(a, "all") || is(a, "everything"));
+    let asked = |name: &str| args[1..].iter().any(|a| is(a, name));
+    let all = asked("all") || asked("everything");
+    let default = args.len() == 1 || asked("default");
     let mut out = String::new();
-    for &section in INFO_SECTIONS {
-        if !every && !args[1..].iter().any(|a| is(a, section)) {
+    let s = ctx.server;
+    // Merged once for the sections that read it.
+    let stats = s.metrics.snapshot();
+    let stats = &stats;
+    for &(section, in_default) in INFO_SECTIONS {
+        if !(all || (default && in_default) || asked(section)) {
             continue;
         }
         if !out.is_empty() {
             out.push_str("\r\n");
         }
         match section {
-            "server" => info_server(ctx.server, &mut out),
-            "clients" => info_clients(ctx.server, &mut out),
-            "persistence" => info_persistence(ctx.server, &mut out),
-            "stats" => info_stats(ctx.server, &mut out),
+            "server" => info_server(s, &mut out),
+            "clients" => info_clients(s, &mut out),
+            "persistence" => info_persistence(s, &mut out),
+            "stats" => info_stats(s, stats, &mut out),
             "replication" => info_replication(&mut out),
+            "modules" => out.push_str("# Modules\r\n"),
+            "commandstats" => info_commandstats(stats, &mut out),
+            "errorstats" => info_errorstats(stats, &mut out),
+            "latencystats" => info_latencystats(stats, &mut out),
             "cluster" => info_cluster(&mut out),
-            "keyspace" => info_keyspace(ctx.server, &mut out),
+            "keyspace" => info_keyspace(s, &mut out),
+            "convoy" => info_convoy(s, &mut out),
             _ => unreachable!("every name in INFO_SECTIONS is handled"),
         }
     }
@@ -309,10 +341,6 @@ fn info_server<K: Keyspace>(s: &Shared<K>, out: &mut String) {
     field(out, "executable", exe);
     field(out, "config_file", "");
     let _ = write!(out, "listener0:name=tcp,bind={},port={}\r\n", s.config.bind, s.local_addr.port());
-    field(out, "convoy_version", env!("CARGO_PKG_VERSION"));
-    field(out, "convoy_backend", s.backend_name);
-    field(out, "convoy_threads", s.config.worker_threads());
-    field(out, "convoy_gate", format!("{:?}", s.gate.mode()).to_lowercase());
 }
 
 fn info_clients<K: Keyspace>(s: &Shared<K>, out: &mut String) {
@@ -378,7 +406,7 @@ fn info_persistence<K: Keyspace>(s: &Shared<K>, out: &mut String) {
     field(out, "aof_records_per_fsync", format!("{per:.2}"));
 }
 
-fn info_stats<K: Keyspace>(s: &Shared<K>, out: &mut String) {
+fn info_stats<K: Keyspace>(s: &Shared<K>, stats: &Snapshot, out: &mut String) {
     out.push_str("# Stats\r\n");
     field(out, "total_connections_received", s.stats.total_connections_received.load(Ordering::Relaxed));
     field(out, "total_commands_processed", s.total_commands_processed());
@@ -391,6 +419,54 @@ fn info_stats<K: Keyspace>(s: &Shared<K>, out: &mut String) {
     field(out, "pubsub_channels", 0);
     field(out, "pubsub_patterns", 0);
     field(out, "pubsubshard_channels", 0);
+    field(out, "total_error_replies", stats.errors.iter().map(|(_, n)| n).sum::<u64>());
+}
+
+/// `cmdstat_<name>:calls=..,usec=..,usec_per_call=..,rejected_calls=..,failed_calls=..`
+/// for every command called or rejected since start (or CONFIG RESETSTAT).
+fn info_commandstats(stats: &Snapshot, out: &mut String) {
+    out.push_str("# Commandstats\r\n");
+    for c in &stats.commands {
+        let per_call = if c.calls == 0 { 0.0 } else { c.usec as f64 / c.calls as f64 };
+        let _ = write!(
+            out,
+            "cmdstat_{}:calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}\r\n",
+            c.name, c.calls, c.usec, c.rejected, c.failed
+        );
+    }
+}
+
+/// `errorstat_<KIND>:count=..`, by the first word of each error reply.
+fn info_errorstats(stats: &Snapshot, out: &mut String) {
+    out.push_str("# Errorstats\r\n");
+    for (kind, n) in &stats.errors {
+        let _ = write!(out, "errorstat_{kind}:count={n}\r\n");
+    }
+}
+
+/// `latency_percentiles_usec_<name>:p50=..,p99=..,p99.9=..` in
+/// microseconds with three decimals, for every command called at least
+/// once.
+fn info_latencystats(stats: &Snapshot, out: &mut String) {
+    out.push_str("# Latencystats\r\n");
+    for c in stats.commands.iter().filter(|c| c.calls > 0) {
+        let _ = write!(out, "latency_percentiles_usec_{}:", c.name);
+        for (i, p) in LATENCY_PERCENTILES.iter().enumerate() {
+            let usec = c.latency.value_at_percentile(*p) as f64 / 1000.0;
+            let _ = write!(out, "{}p{p}={usec:.3}", if i > 0 { "," } else { "" });
+        }
+        out.push_str("\r\n");
+    }
+}
+
+/// convoy's own: what is being measured.
+fn info_convoy<K: Keyspace>(s: &Shared<K>, out: &mut String) {
+    out.push_str("# Convoy\r\n");
+    field(out, "convoy_version", env!("CARGO_PKG_VERSION"));
+    field(out, "convoy_backend", s.backend_name);
+    field(out, "convoy_threads", s.config.worker_threads());
+    field(out, "convoy_gate", format!("{:?}", s.gate.mode()).to_lowercase());
+    field(out, "convoy_metrics", s.metrics.mode().name());
 }
 
 fn info_replication(out: &mut String) {

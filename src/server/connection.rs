@@ -120,6 +120,7 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
                 Err(ParseError::Incomplete) => break,
                 Err(ParseError::Invalid(msg)) => {
                     // Redis replies, then closes this connection only.
+                    shared.metrics.error("ERR");
                     Reply::error_owned(format!("ERR {msg}")).encode(client.protocol, &mut output);
                     client.close_after_reply = true;
                     break;

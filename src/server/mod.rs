@@ -95,15 +95,19 @@ pub struct Shared<K> {
     pub shutdown: watch::Sender<bool>,
     /// The write-ahead log, with `--appendonly yes`.
     pub wal: Option<Arc<crate::wal::Wal>>,
+    /// Per-command statistics (`--metrics`).
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl<K: Keyspace> Shared<K> {
     fn new(config: Config, local_addr: SocketAddr) -> Self {
+        let commands = CommandTable::new();
         Shared {
             backend_name: K::NAME,
             dbs: (0..config.databases.max(1)).map(|_| Db::new()).collect(),
             gate: Gate::new(config.gate),
-            commands: CommandTable::new(),
+            metrics: crate::metrics::Metrics::new(config.metrics, commands.slot_names(), config.worker_threads()),
+            commands,
             blocking: blocking::Blocking::default(),
             clients: Clients::default(),
             pubsub: pubsub::PubSub::new(),
@@ -169,6 +173,7 @@ impl<K: Keyspace> Shared<K> {
         self.stats.expired_keys_at_reset.store(expired, Ordering::Relaxed);
         self.stats.total_connections_received.store(0, Ordering::Relaxed);
         self.stats.rejected_connections.store(0, Ordering::Relaxed);
+        self.metrics.reset();
     }
 
     /// The protocol new connections start with.

@@ -35,7 +35,7 @@ impl StripedCounter {
 
     /// Add `n` on the caller's stripe.
     pub fn add(&self, n: u64) {
-        let i = stripe_index() & (self.stripes.len() - 1);
+        let i = thread_index() & (self.stripes.len() - 1);
         // Relaxed: the counter publishes no other data; readers need only
         // each stripe's own modification order, which every atomic has.
         self.stripes[i].0.fetch_add(n, Ordering::Relaxed);
@@ -55,8 +55,10 @@ impl StripedCounter {
     }
 }
 
-/// A per-thread number, handed out in order of first use.
-fn stripe_index() -> usize {
+/// A per-thread number, handed out in order of first use: 0 for the first
+/// thread that asks, 1 for the next, and so on. Picks a thread's stripe
+/// here, and a worker's own table in convoy's metrics.
+pub fn thread_index() -> usize {
     use std::sync::atomic::AtomicUsize;
     // A plain std atomic even under loom: it only names threads and takes
     // no part in the counter's synchronisation.
