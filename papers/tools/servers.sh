@@ -7,11 +7,15 @@
 #   write_machine FILE          record the machine and the code measured
 #
 # Every server started is recorded in `servers` (LABEL=PORT, for
-# interleave.py) and stopped by its pid when the script exits, however it
-# exits.
+# interleave.py) and `pid_of` (PORT -> pid), and stopped by its pid when the
+# script exits, however it exits.
+#
+#   cpu_ticks PORT              CPU time the server on PORT has used so far
+#                               (user + system, all threads, in clock ticks)
 
 pids=()
 servers=()
+declare -A pid_of=()
 stop_servers() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap stop_servers EXIT
 
@@ -31,6 +35,7 @@ start_redis_as() {
   shift 2
   redis-server --port "$port" --save "" --daemonize no "$@" >/dev/null &
   pids+=($!)
+  pid_of[$port]=$!
   wait_ready "$port"
   servers+=("$label=$port")
 }
@@ -40,9 +45,13 @@ start_convoy() {
   shift 2
   target/release/convoy --port "$port" "$@" 2>/dev/null &
   pids+=($!)
+  pid_of[$port]=$!
   wait_ready "$port"
   servers+=("$label=$port")
 }
+
+# Fields 14 and 15 of /proc/PID/stat: utime and stime of the whole process.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/${pid_of[$1]}/stat"; }
 
 write_machine() {
   {
