@@ -78,7 +78,7 @@
 //! `redis_memory_used_rss_bytes` is the process's resident set, from
 //! `/proc/self/statm` (Linux; absent elsewhere). `redis_memory_used_bytes`
 //! (INFO's `used_memory`, the allocator's figure) is not exported yet: see
-//! the marked place in [`ServerCollector::encode_memory`].
+//! the marked place in `ServerCollector::encode_memory`.
 
 use crate::keyspace::Keyspace;
 use crate::metrics::{CommandStats, Snapshot};
