@@ -372,7 +372,12 @@ impl<K: Keyspace> ServerCollector<K> {
             "Commands processed since start or CONFIG RESETSTAT.",
             s.total_commands_processed(),
         )?;
-        counter(e, "redis_expired_keys", "Keys removed because their time to live ran out.", s.expired_keys())
+        counter(
+            e,
+            "redis_expired_keys",
+            "Keys removed because their time to live ran out, since start or CONFIG RESETSTAT.",
+            s.expired_keys(),
+        )
     }
 
     /// INFO's keyspace section, with every database (an empty one as 0, so
