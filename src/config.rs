@@ -107,6 +107,11 @@ pub struct Config {
     #[arg(long, value_enum, default_value = "sharded")]
     pub metrics: crate::metrics::MetricsMode,
 
+    /// Serve `GET /metrics` over HTTP on this port, on the `--bind`
+    /// address, in the Prometheus text format (0: no endpoint).
+    #[arg(long, default_value_t = 0)]
+    pub metrics_port: u16,
+
     /// A tool to run instead of the server (the server ignores this field).
     #[command(subcommand)]
     pub tool: Option<Tool>,

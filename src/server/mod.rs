@@ -19,6 +19,7 @@ use crate::cmd::CommandTable;
 use crate::config::Config;
 use crate::keyspace::gate::Gate;
 use crate::keyspace::{Db, Keyspace};
+use crate::metrics::prometheus::Endpoint;
 use crate::resp::Protocol;
 pub use clients::{ClientInfo, ClientState, Clients, Multi};
 use parking_lot::RwLock;
@@ -186,6 +187,8 @@ impl<K: Keyspace> Shared<K> {
 /// or on drop.
 pub struct ServerHandle {
     pub addr: SocketAddr,
+    /// The `/metrics` endpoint's address, with `--metrics-port`.
+    pub metrics_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -227,17 +230,18 @@ pub fn spawn(config: Config) -> std::io::Result<ServerHandle> {
             let backend = config.backend.name();
             crate::with_backend!(backend, K => {
                 match bind::<K>(config, &park).await {
-                    Ok((listener, shared)) => {
-                        let _ = tx.send(Ok((shared.local_addr, shared.shutdown.clone())));
-                        serve(listener, shared).await;
+                    Ok((listener, shared, endpoint)) => {
+                        let metrics_addr = endpoint.as_ref().and_then(|e| e.local_addr().ok());
+                        let _ = tx.send(Ok((shared.local_addr, metrics_addr, shared.shutdown.clone())));
+                        serve(listener, shared, endpoint).await;
                     }
                     Err(e) => drop(tx.send(Err(e))),
                 }
             }, _ => unreachable!("clap only accepts known backends"))
         });
     })?;
-    let (addr, shutdown) = rx.recv().map_err(|_| std::io::Error::other("server thread died"))??;
-    Ok(ServerHandle { addr, shutdown, thread: Some(thread) })
+    let (addr, metrics_addr, shutdown) = rx.recv().map_err(|_| std::io::Error::other("server thread died"))??;
+    Ok(ServerHandle { addr, metrics_addr, shutdown, thread: Some(thread) })
 }
 
 /// Run a server in the foreground until SIGINT or SIGTERM.
@@ -247,19 +251,22 @@ pub fn run(config: Config) -> std::io::Result<()> {
     runtime.block_on(async move {
         let backend = config.backend.name();
         crate::with_backend!(backend, K => {
-            let (listener, shared) = bind::<K>(config, &park).await?;
+            let (listener, shared, endpoint) = bind::<K>(config, &park).await?;
             eprintln!(
                 "convoy {} listening on {} (backend {}, {} threads, {} databases)",
                 env!("CARGO_PKG_VERSION"), shared.local_addr, K::NAME,
                 shared.config.worker_threads(), shared.dbs.len()
             );
+            if let Some(addr) = endpoint.as_ref().and_then(|e| e.local_addr().ok()) {
+                eprintln!("convoy: metrics at http://{addr}{}", crate::metrics::prometheus::PATH);
+            }
             let shutdown = shared.shutdown.clone();
             tokio::spawn(async move {
                 wait_for_signal().await;
                 eprintln!("convoy: signal received, shutting down");
                 shutdown.send_replace(true);
             });
-            serve(listener, shared).await;
+            serve(listener, shared, endpoint).await;
             eprintln!("convoy: bye");
             Ok(())
         }, _ => unreachable!("clap only accepts known backends"))
@@ -287,15 +294,20 @@ fn build_runtime(config: &Config, park: &ParkHook) -> std::io::Result<tokio::run
         .build()
 }
 
-async fn bind<K: Keyspace>(config: Config, park: &ParkHook) -> std::io::Result<(TcpListener, Arc<Shared<K>>)> {
+/// The server's listener, its shared state, and the `/metrics` endpoint
+/// (with `--metrics-port`).
+type Bound<K> = (TcpListener, Arc<Shared<K>>, Option<Endpoint>);
+
+async fn bind<K: Keyspace>(config: Config, park: &ParkHook) -> std::io::Result<Bound<K>> {
     let listener = TcpListener::bind((config.bind.as_str(), config.port)).await?;
+    let endpoint = Endpoint::bind(&config.bind, config.metrics_port).await?;
     let addr = listener.local_addr()?;
     let mut shared = Shared::new(config, addr);
     shared.open_wal()?;
     if let Some(wal) = &shared.wal {
         let _ = park.set(wal.clone());
     }
-    Ok((listener, Arc::new(shared)))
+    Ok((listener, Arc::new(shared), endpoint))
 }
 
 async fn wait_for_signal() {
@@ -308,7 +320,10 @@ async fn wait_for_signal() {
 }
 
 /// Accept connections until shutdown, then wait for them all to end.
-async fn serve<K: Keyspace>(listener: TcpListener, shared: Arc<Shared<K>>) {
+/// The `/metrics` endpoint, if any, runs beside them and stops at the same
+/// signal.
+async fn serve<K: Keyspace>(listener: TcpListener, shared: Arc<Shared<K>>, endpoint: Option<Endpoint>) {
+    let endpoint = endpoint.map(|e| tokio::spawn(e.serve(shared.clone())));
     let expiry = expire::start(shared.clone());
     let wal_threads = shared.wal.as_ref().map(|_| WalThreads::start(shared.clone()));
     let mut shutdown = shared.shutdown.subscribe();
@@ -339,6 +354,9 @@ async fn serve<K: Keyspace>(listener: TcpListener, shared: Arc<Shared<K>>) {
     drop(listener);
     drop(alive);
     let _ = all_done.recv().await;
+    if let Some(endpoint) = endpoint {
+        let _ = endpoint.await;
+    }
     expiry.stop();
     if let Some(threads) = wal_threads {
         threads.stop();
