@@ -10,6 +10,7 @@
 //! | [`cmd`] | commands: the command table and dispatch ([`cmd`]), one file per family ([`cmd::strings`], [`cmd::lists`], [`cmd::hashes`], [`cmd::sets`], [`cmd::zsets`], [`cmd::streams`], [`cmd::keys`], [`cmd::transactions`], [`cmd::pubsub`], [`cmd::connection`], [`cmd::client`], [`cmd::server`], [`cmd::config`]) |
 //! | [`server`] | sockets and shared state: accept loop and shutdown ([`server`]), one connection's read-execute-write loop ([`server::connection`]), blocked clients ([`server::blocking`]), pub/sub registry ([`server::pubsub`]), client registry ([`server::clients`]), active expiry |
 //! | [`wal`] | the write-ahead log: record format and checksums ([`wal::format`]), group commit and fsync policies ([`wal`]), per-key ordering ([`wal::order`]), BGREWRITEAOF ([`wal::rewrite`]), `convoy wal inspect` ([`wal::inspect`]); replay at start is [`server::recovery`] |
+//! | [`metrics`] | figures the server reports: the counting global allocator behind `used_memory` ([`metrics::alloc`]) |
 //! | [`config`] | command-line flags (run-time CONFIG parameters live in [`server::Settings`] and [`cmd::config`]) |
 //! | [`num`] | Redis's rules for integers written as text (`string2ll`) |
 //!
@@ -23,6 +24,7 @@
 pub mod cmd;
 pub mod config;
 pub mod keyspace;
+pub mod metrics;
 pub mod num;
 pub mod resp;
 pub mod server;

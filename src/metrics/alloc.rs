@@ -1,0 +1,239 @@
+//! A counting global allocator: the figure behind INFO's `used_memory`.
+//!
+//! Redis knows how much memory it uses because every allocation goes
+//! through `zmalloc`, which adds the size of each block to one counter. A
+//! Rust program can do the same by wrapping the system allocator and
+//! installing the wrapper with `#[global_allocator]`, which is what this
+//! module does for the whole library: the `convoy` binary, the in-process
+//! test servers and the benchmarks all allocate through [`Counting`].
+//!
+//! # What the figure means
+//!
+//! [`allocated`] is the number of bytes that Rust code has asked for and not
+//! yet given back: the sum of the `Layout::size()` of every live block. It
+//! is not what the allocator holds from the operating system: glibc's
+//! malloc adds a header to each block, rounds sizes up, and keeps freed
+//! memory for reuse; the kernel counts whole pages. That other side is the
+//! resident set size (`used_memory_rss`, read from `/proc/self/statm`), and
+//! the ratio of the two is Redis's `mem_fragmentation_ratio`. The figure is
+//! process-wide: with several servers in one process (the tests) it counts
+//! them all, and the test client's own allocations besides.
+//!
+//! # Why striped counters
+//!
+//! The obvious counter is one `AtomicIsize` that every allocation adds to.
+//! That counter is a convoy of its own: every worker thread allocates on
+//! every request (buffers, replies, keys), so every allocation would write
+//! the same cache line, which would bounce between the cores and serialise
+//! allocation across the whole server, the very effect this project exists
+//! to measure. Instead the count is split into [`STRIPES`] counters, each
+//! on its own cache line ([`CachePadded`]); a thread picks a stripe once,
+//! round-robin, and keeps it in a thread-local, so on the allocation path
+//! a thread writes only a line that no other thread writes (while there
+//! are no more threads than stripes). A reader (INFO) sums the stripes:
+//! rare, and it only reads.
+//!
+//! A stripe is *signed*: a block allocated on one thread may be freed on
+//! another (a value written by one connection and deleted by another), so
+//! a stripe can go negative; only the sum means anything.
+//!
+//! The stripe count is a fixed constant, not derived from the CPU count:
+//! asking the operating system for the CPU count allocates, and an
+//! allocator must not allocate. 64 stripes of 128 bytes is 8 KiB of
+//! static memory; threads beyond 64 share stripes, which stays correct
+//! (the stripes are atomic) and only costs contention.
+//!
+//! The cost of all this is measured by `benches/alloc.rs`: `System` against
+//! [`Counting`] called directly, alloc and dealloc pairs of a few sizes,
+//! on one and two threads.
+//!
+//! # Peak
+//!
+//! Redis's `used_memory_peak` is the highest `used_memory` seen *when
+//! sampled*: Redis samples it in its cron (10 times a second) and when
+//! INFO runs, so a peak shorter than a sample interval is missed. convoy
+//! has no periodic sampler: the peak is sampled by [`sample_peak`], which
+//! INFO memory calls, so convoy's peak is the highest figure any INFO has
+//! seen (and at least the current one). Tracking the true peak would mean
+//! a compare-and-swap on a shared word on every allocation that raises
+//! the total, the shared cache line that the stripes exist to avoid.
+
+use crossbeam_utils::CachePadded;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
+
+/// Number of counter stripes (a power of two, so a stripe index is a mask).
+pub const STRIPES: usize = 64;
+const _: () = assert!(STRIPES.is_power_of_two());
+
+/// The system allocator, with every live byte counted (see the module
+/// doc). Installed as the global allocator of the library.
+pub struct Counting;
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Live bytes per stripe. Each stripe is mostly written by one thread.
+static COUNTERS: [CachePadded<AtomicIsize>; STRIPES] = [const { CachePadded::new(AtomicIsize::new(0)) }; STRIPES];
+
+/// Hands out stripe indices round-robin to threads as they first allocate.
+static NEXT_STRIPE: AtomicUsize = AtomicUsize::new(0);
+
+/// The highest [`allocated`] figure that [`sample_peak`] has seen.
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// This thread's stripe, or `usize::MAX` before its first allocation.
+    ///
+    /// A `const`-initialised `Cell<usize>` has no destructor, so on
+    /// platforms with native thread-locals (Linux, macOS) it needs no lazy
+    /// registration and no allocation: safe to use from inside the
+    /// allocator, and still readable while a thread's other thread-locals
+    /// are being destroyed.
+    static STRIPE: Cell<usize> = const { Cell::new(usize::MAX) };
+}
+
+/// The calling thread's stripe, chosen on first use.
+#[inline]
+fn stripe() -> &'static AtomicIsize {
+    let index = STRIPE
+        .try_with(|s| {
+            let mut i = s.get();
+            if i == usize::MAX {
+                // Relaxed: the index only spreads threads over stripes;
+                // nothing is published through it.
+                i = NEXT_STRIPE.fetch_add(1, Ordering::Relaxed) & (STRIPES - 1);
+                s.set(i);
+            }
+            i
+        })
+        // The thread-local is gone (a thread in its very last moments):
+        // any stripe is correct, stripe 0 will do.
+        .unwrap_or(0);
+    &COUNTERS[index]
+}
+
+/// Add `delta` bytes to the calling thread's stripe.
+#[inline]
+fn count(delta: isize) {
+    // Relaxed: the counters publish no data; the sum is a statistic read
+    // at leisure. The atomic read-modify-write is still needed, because a
+    // stripe may be shared by two threads once there are more threads
+    // than stripes.
+    stripe().fetch_add(delta, Ordering::Relaxed);
+}
+
+// SAFETY (for the impl as a whole): every method forwards to `System` with
+// the caller's arguments unchanged, so `System`'s guarantees are the
+// caller's; the counting only reads sizes and never touches the memory.
+unsafe impl GlobalAlloc for Counting {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's contract for `alloc` (non-zero size) is
+        // passed on unchanged.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            count(layout.size() as isize);
+        }
+        p
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as for `alloc`; `System` uses calloc, cheaper than the
+        // default alloc-then-zero for large blocks.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            count(layout.size() as isize);
+        }
+        p
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller guarantees `ptr` came from this allocator with
+        // `layout`, and every block of this allocator is a `System` block.
+        unsafe { System.dealloc(ptr, layout) };
+        count(-(layout.size() as isize));
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: the caller guarantees `ptr` is a live block of `layout`
+        // from this allocator (so from `System`) and `new_size` is valid.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        // On failure the old block is untouched and still counted.
+        if !p.is_null() {
+            count(new_size as isize - layout.size() as isize);
+        }
+        p
+    }
+}
+
+/// Bytes allocated by Rust code in this process and not yet freed: the sum
+/// of the stripes.
+///
+/// The stripes are read one after another, not at one instant: a block
+/// allocated on one stripe and freed on another between two of the reads
+/// may be seen freed but not allocated, so a sum can come out a little low,
+/// or in theory negative (clamped to 0). A single figure may be off by what
+/// other threads allocate and free while it is taken.
+pub fn allocated() -> usize {
+    // Relaxed: see `count`; no read here needs to be ordered with another.
+    let sum: isize = COUNTERS.iter().map(|c| c.load(Ordering::Relaxed)).sum();
+    sum.max(0) as usize
+}
+
+/// Sample the current figure into the peak and return the peak (Redis's
+/// `used_memory_peak`; see the module doc for what a sampled peak misses).
+pub fn sample_peak() -> usize {
+    let now = allocated();
+    // Relaxed: the peak is a statistic; `fetch_max` alone keeps it from
+    // going down when two samplers race.
+    PEAK.fetch_max(now, Ordering::Relaxed).max(now)
+}
+
+/// The highest figure [`sample_peak`] has seen, without sampling.
+pub fn peak() -> usize {
+    PEAK.load(Ordering::Relaxed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Allocating and freeing a block moves the figure by its size; a
+    /// realloc moves it by the difference.
+    #[test]
+    fn counts_alloc_realloc_free() {
+        // Other test threads allocate concurrently, so compare with a
+        // margin far below the sizes used here.
+        const MB: usize = 1 << 20;
+        let before = allocated() as isize;
+        let mut v: Vec<u8> = Vec::with_capacity(64 * MB);
+        let grown = allocated() as isize - before;
+        assert!((grown - 64 * MB as isize).abs() < MB as isize, "alloc: {grown}");
+        v.reserve_exact(128 * MB);
+        let grown = allocated() as isize - before;
+        assert!((grown - 128 * MB as isize).abs() < MB as isize, "realloc: {grown}");
+        drop(v);
+        let left = allocated() as isize - before;
+        assert!(left.abs() < MB as isize, "free: {left}");
+        assert!(sample_peak() >= allocated());
+    }
+
+    /// A block allocated on one thread and freed on another leaves the sum
+    /// right, though the two stripes move in opposite directions.
+    #[test]
+    fn cross_thread_free() {
+        const MB: usize = 1 << 20;
+        let before = allocated() as isize;
+        let block = std::thread::spawn(|| vec![1u8; 32 * MB]).join().unwrap();
+        let grown = allocated() as isize - before;
+        assert!((grown - 32 * MB as isize).abs() < MB as isize, "alloc: {grown}");
+        drop(block);
+        let left = allocated() as isize - before;
+        assert!(left.abs() < MB as isize, "free: {left}");
+    }
+}
