@@ -23,6 +23,7 @@ pub mod connection;
 pub mod hashes;
 pub mod keys;
 pub mod lists;
+pub mod memory;
 pub mod propagate;
 pub mod pubsub;
 pub mod server;
@@ -219,6 +220,7 @@ impl<K: Keyspace> CommandTable<K> {
         hashes::register(&mut t);
         sets::register(&mut t);
         lists::register(&mut t);
+        memory::register(&mut t);
         t
     }
 

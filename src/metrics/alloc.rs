@@ -199,6 +199,78 @@ pub fn peak() -> usize {
     PEAK.load(Ordering::Relaxed)
 }
 
+// ---------------------------------------------------------------------------
+// The other side: what the process holds
+// ---------------------------------------------------------------------------
+
+/// The process's resident set size in bytes (INFO's `used_memory_rss`):
+/// resident pages from `/proc/self/statm` times the page size, as Redis
+/// reads it on Linux. 0 where there is no `/proc`.
+pub fn rss() -> usize {
+    let Ok(statm) = std::fs::read_to_string("/proc/self/statm") else { return 0 };
+    let pages: usize = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+    pages * page_size()
+}
+
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions; it returns -1 for an unknown
+    // name, which the conversion below turns into 0.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(size).unwrap_or(0)
+}
+
+/// The machine's physical memory in bytes (INFO's `total_system_memory`).
+pub fn total_system_memory() -> usize {
+    // SAFETY: as in `page_size`.
+    let pages = unsafe { libc::sysconf(libc::_SC_PHYS_PAGES) };
+    usize::try_from(pages).unwrap_or(0) * page_size()
+}
+
+/// What the allocator itself reports (INFO's `allocator_allocated` and
+/// `allocator_active`).
+#[derive(Debug, Clone, Copy)]
+pub struct AllocatorStats {
+    /// Bytes in blocks handed out, with the allocator's per-block headers
+    /// and rounding (so at least [`allocated`]).
+    pub allocated: usize,
+    /// Bytes the allocator holds from the system, free blocks included.
+    pub active: usize,
+}
+
+/// The name INFO's `mem_allocator` gives: Redis says `libc` when built on
+/// the C library's malloc, which is what [`System`] calls on Unix.
+pub const ALLOCATOR_NAME: &str = "libc";
+
+/// glibc's own figures, from `mallinfo2` (glibc 2.33 and later): in-use
+/// bytes (`uordblks`) and free bytes held (`fordblks`, inside `arena`),
+/// plus blocks served directly by mmap (`hblkhd`). `None` on other C
+/// libraries. mallinfo2 walks every arena under its lock: cheap enough for
+/// INFO, not for a hot path.
+pub fn allocator_stats() -> Option<AllocatorStats> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: mallinfo2 takes no arguments and returns a plain struct.
+        let m = unsafe { libc::mallinfo2() };
+        Some(AllocatorStats { allocated: m.uordblks + m.hblkhd, active: m.arena + m.hblkhd })
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        None
+    }
+}
+
+/// Give free memory back to the system where the allocator can
+/// (`MEMORY PURGE`): glibc's `malloc_trim(0)` returns free pages at the top
+/// of the heap and, since glibc 2.8, free whole pages inside it. Elsewhere
+/// nothing to do, as Redis does for allocators other than jemalloc.
+pub fn purge() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim has no preconditions; 0 asks to keep no padding.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
