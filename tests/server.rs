@@ -99,14 +99,24 @@ fn info_sections() {
         let headers: Vec<&str> = all.split("\r\n").filter(|l| l.starts_with("# ")).collect();
         assert_eq!(
             headers,
-            ["# Server", "# Clients", "# Persistence", "# Stats", "# Replication", "# Cluster", "# Keyspace"],
+            [
+                "# Server",
+                "# Clients",
+                "# Memory",
+                "# Persistence",
+                "# Stats",
+                "# Replication",
+                "# CPU",
+                "# Cluster",
+                "# Keyspace"
+            ],
             "{b}"
         );
         assert!(all.contains("\r\n\r\n# Clients\r\n"), "{b}: sections are separated by an empty line");
         assert!(all.ends_with("# Keyspace\r\n"), "{b}: an empty keyspace has no db line: {all:?}");
         for every in ["default", "all", "everything", "ALL"] {
             let other = body(&c.cmd(&["INFO", every]));
-            assert_eq!(other.split("\r\n").filter(|l| l.starts_with("# ")).count(), 7, "{b}: INFO {every}");
+            assert_eq!(other.split("\r\n").filter(|l| l.starts_with("# ")).count(), 9, "{b}: INFO {every}");
         }
 
         let server = body(&c.cmd(&["INFO", "server"]));
