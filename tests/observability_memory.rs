@@ -215,7 +215,7 @@ fn memory_usage_per_type() {
     let _serial = serial();
     with_each_backend(|s, b| {
         let mut c = s.raw();
-        let mut usage = |c: &mut Raw, key: &str| integer(&c.cmd(&["MEMORY", "USAGE", key]));
+        let usage = |c: &mut Raw, key: &str| integer(&c.cmd(&["MEMORY", "USAGE", key]));
         let long = "x".repeat(100);
 
         c.cmd(&["SET", "s1", "v"]);

@@ -529,7 +529,7 @@ fn client_identity() {
         assert_eq!(c.cmd(&["CLIENT"]), "-ERR wrong number of arguments for 'client' command\r\n", "{b}");
         let help = c.cmd(&["CLIENT", "HELP"]);
         assert!(
-            help.starts_with("*19\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+GETNAME\r\n"),
+            help.starts_with("*35\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+GETNAME\r\n"),
             "{b}: {help:?}"
         );
         assert!(help.ends_with("+HELP\r\n+    Prints this help.\r\n"), "{b}: {help:?}");
