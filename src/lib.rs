@@ -10,7 +10,7 @@
 //! | [`cmd`] | commands: the command table and dispatch ([`cmd`]), one file per family ([`cmd::strings`], [`cmd::lists`], [`cmd::hashes`], [`cmd::sets`], [`cmd::zsets`], [`cmd::streams`], [`cmd::keys`], [`cmd::transactions`], [`cmd::pubsub`], [`cmd::connection`], [`cmd::client`], [`cmd::server`], [`cmd::config`]) |
 //! | [`server`] | sockets and shared state: accept loop and shutdown ([`server`]), one connection's read-execute-write loop ([`server::connection`]), blocked clients ([`server::blocking`]), pub/sub registry ([`server::pubsub`]), client registry ([`server::clients`]), active expiry |
 //! | [`wal`] | the write-ahead log: record format and checksums ([`wal::format`]), group commit and fsync policies ([`wal`]), per-key ordering ([`wal::order`]), BGREWRITEAOF ([`wal::rewrite`]), `convoy wal inspect` ([`wal::inspect`]); replay at start is [`server::recovery`] |
-//! | [`metrics`] | per-command statistics (calls, time, errors, latency histograms) kept off, in one shared table, or per worker ([`metrics`]) |
+//! | [`metrics`] | what the server reports about itself: per-command statistics (calls, time, errors, latency histograms) kept off, in one shared table, or per worker ([`metrics`]); the counting global allocator behind `used_memory` ([`metrics::alloc`]); the Prometheus endpoint ([`metrics::prometheus`]) |
 //! | [`config`] | command-line flags (run-time CONFIG parameters live in [`server::Settings`] and [`cmd::config`]) |
 //! | [`num`] | Redis's rules for integers written as text (`string2ll`) |
 //!

@@ -1,10 +1,16 @@
-//! CLIENT: a connection's own identity (ID, name, library) and the list of
-//! every connected client.
+//! CLIENT: a connection's own identity (ID, name, library), the list of
+//! every connected client, and closing clients (KILL).
 //!
 //! CLIENT LIST reads the [client registry](crate::server::clients): each
 //! connection publishes its facts there once per batch of commands, so the
 //! listing costs the clients nothing until someone asks for it. Figures
-//! convoy does not track (buffer sizes, memory) read 0.
+//! convoy does not track (buffer sizes, memory) read 0: a connection's
+//! read and write buffers are local to its task, and publishing their
+//! sizes would cost every batch a store for a figure rarely read.
+//!
+//! CLIENT KILL fires the chosen clients' kill switches (see
+//! [`crate::server::clients`]): each closes at its next wait, as Redis
+//! closes a killed client asynchronously.
 
 use super::server::{help, printable, subcommand};
 use super::{err, error_line, is, owned, parse_int, Access, CmdResult, CommandSpec, CommandTable, Ctx, Subcommand};
@@ -39,6 +45,12 @@ const SUBCOMMANDS: &[Subcommand] = &[
         arity: 2,
         flags: &["noscript", "loading", "stale"],
         summary: "Returns information about the connection.",
+    },
+    Subcommand {
+        name: "client|kill",
+        arity: -3,
+        flags: &["admin", "noscript", "loading", "stale"],
+        summary: "Terminates open connections.",
     },
     Subcommand {
         name: "client|list",
@@ -83,6 +95,9 @@ pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
 /// CLIENT SETINFO <LIB-NAME libname | LIB-VER libver>
 /// CLIENT LIST [TYPE <NORMAL | MASTER | REPLICA | PUBSUB>] [ID client-id [client-id ...]]
 /// CLIENT INFO
+/// CLIENT KILL ip:port
+/// CLIENT KILL <ID client-id | TYPE <NORMAL | MASTER | SLAVE | REPLICA | PUBSUB> | USER username
+///     | ADDR ip:port | LADDR ip:port | SKIPME <YES | NO> | MAXAGE maxage> ...
 /// CLIENT HELP
 /// ```
 fn client<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
@@ -117,6 +132,7 @@ fn client<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
             ctx.client.publish_activity();
             client_list(ctx, args)
         }
+        "client|kill" => client_kill(ctx, args),
         "client|info" => {
             ctx.client.publish_activity();
             let mut line = describe(me, Some(sub.name));
@@ -132,6 +148,22 @@ fn client<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
                 "    Return the ID of the current connection.",
                 "INFO",
                 "    Return information about the current client connection.",
+                "KILL <ip:port>",
+                "    Kill connection made from <ip:port>.",
+                "KILL <option> <value> [<option> <value> [...]]",
+                "    Kill connections. Options are:",
+                "    * ADDR (<ip:port>|<unixsocket>:0)",
+                "      Kill connections made from the specified address",
+                "    * LADDR (<ip:port>|<unixsocket>:0)",
+                "      Kill connections made to specified local address",
+                "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+                "      Kill connections by type.",
+                "    * USER <username>",
+                "      Kill connections authenticated by <username>.",
+                "    * SKIPME (YES|NO)",
+                "      Skip killing current connection (default: yes).",
+                "    * MAXAGE <maxage>",
+                "      Kill connections older than the specified age.",
                 "LIST [options ...]",
                 "    Return information about client connections. Options:",
                 "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
@@ -155,14 +187,8 @@ fn client_list<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     let chosen: Vec<&ClientInfo> = match &args[2..] {
         [] => all.iter().map(|c| &**c).collect(),
         [opt, kind] if is(opt, "type") => {
-            if is(kind, "normal") {
-                all.iter().map(|c| &**c).collect()
-            } else if ["master", "slave", "replica", "pubsub"].iter().any(|k| is(kind, k)) {
-                // No replication and no pub/sub yet: no client of these kinds.
-                Vec::new()
-            } else {
-                return Err(error_line(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(kind))));
-            }
+            let kind = client_type(kind)?;
+            all.iter().filter(|c| c.kind() == kind).map(|c| &**c).collect()
         }
         [opt, ids @ ..] if is(opt, "id") && !ids.is_empty() => {
             let mut chosen = Vec::new();
@@ -181,6 +207,116 @@ fn client_list<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
         out.push('\n');
     }
     Ok(Reply::Verbatim("txt", Bytes::from(out)))
+}
+
+/// A client type as CLIENT LIST and CLIENT KILL name it (`slave` is
+/// `replica`), or Redis's error.
+fn client_type(name: &[u8]) -> Result<&'static str, Reply> {
+    ["normal", "master", "replica", "pubsub"]
+        .into_iter()
+        .find(|k| is(name, k))
+        .or_else(|| is(name, "slave").then_some("replica"))
+        .ok_or_else(|| error_line(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(name))))
+}
+
+/// What `CLIENT KILL <filter> <value> ...` asks for: a client is killed
+/// when it matches every filter given.
+struct KillFilter<'a> {
+    id: Option<u64>,
+    kind: Option<&'static str>,
+    addr: Option<&'a [u8]>,
+    laddr: Option<&'a [u8]>,
+    /// Spare the calling client (the default).
+    skipme: bool,
+    /// Only clients connected at least this many seconds (0: any).
+    max_age: i64,
+}
+
+impl KillFilter<'_> {
+    fn matches(&self, c: &ClientInfo) -> bool {
+        let text_is =
+            |want: Option<&[u8]>, addr: std::net::SocketAddr| want.is_none_or(|w| w == addr.to_string().as_bytes());
+        self.id.is_none_or(|id| id == c.id)
+            && self.kind.is_none_or(|k| k == c.kind())
+            && text_is(self.addr, c.addr)
+            && text_is(self.laddr, c.laddr)
+            && (self.max_age == 0 || c.created.elapsed().as_secs() as i64 >= self.max_age)
+    }
+}
+
+/// # Format
+/// ```text
+/// CLIENT KILL ip:port
+/// CLIENT KILL <filter> <value> [<filter> <value> ...]
+/// ```
+///
+/// The old form kills the client connected from `ip:port` (the caller
+/// included) and replies `OK`, or `-ERR No such client`. The new form
+/// kills every client matching all the filters (`SKIPME yes`, sparing the
+/// caller, unless told otherwise) and replies how many it killed. USER
+/// accepts only `default`, convoy's one user, which every client is
+/// logged in as. MAXAGE (Redis 7.4) kills clients connected for at least
+/// that many seconds. A caller that kills itself is closed after the reply.
+fn client_kill<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
+    let old_form = args.len() == 3;
+    let mut filter = KillFilter { id: None, kind: None, addr: None, laddr: None, skipme: !old_form, max_age: 0 };
+    if old_form {
+        filter.addr = Some(&args[2]);
+    } else {
+        let mut rest = &args[2..];
+        while let [opt, value, more @ ..] = rest {
+            if is(opt, "id") {
+                let id = parse_int(value).ok().filter(|&id| id > 0);
+                filter.id = Some(id.ok_or(Reply::error("ERR client-id should be greater than 0"))? as u64);
+            } else if is(opt, "type") {
+                filter.kind = Some(client_type(value)?);
+            } else if is(opt, "addr") {
+                filter.addr = Some(value);
+            } else if is(opt, "laddr") {
+                filter.laddr = Some(value);
+            } else if is(opt, "user") {
+                if &value[..] != b"default" {
+                    return Err(error_line(format!("ERR No such user '{}'", String::from_utf8_lossy(value))));
+                }
+            } else if is(opt, "skipme") {
+                filter.skipme = if is(value, "yes") {
+                    true
+                } else if is(value, "no") {
+                    false
+                } else {
+                    return Err(Reply::error(err::SYNTAX));
+                };
+            } else if is(opt, "maxage") {
+                filter.max_age = parse_int(value)?;
+            } else {
+                return Err(Reply::error(err::SYNTAX));
+            }
+            rest = more;
+        }
+        if !rest.is_empty() {
+            return Err(Reply::error(err::SYNTAX));
+        }
+    }
+    // The caller's own type must be current for a TYPE filter.
+    ctx.client.publish_activity();
+    let me = ctx.client.id();
+    let mut killed = 0;
+    for c in ctx.server.clients.list() {
+        if !filter.matches(&c) || (filter.skipme && c.id == me) {
+            continue;
+        }
+        if c.id == me {
+            ctx.client.close_after_reply = true;
+            killed += 1;
+        } else if c.kill() {
+            killed += 1;
+        }
+    }
+    match (old_form, killed) {
+        (true, 0) => Err(Reply::error("ERR No such client")),
+        (true, _) => Ok(Reply::OK),
+        (false, n) => Ok(Reply::Integer(n)),
+    }
 }
 
 /// One client's line, fields in Redis 7.2's order. For the caller itself

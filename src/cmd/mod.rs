@@ -23,6 +23,7 @@ pub mod connection;
 pub mod hashes;
 pub mod keys;
 pub mod lists;
+pub mod memory;
 pub mod propagate;
 pub mod pubsub;
 pub mod server;
@@ -225,6 +226,7 @@ impl<K: Keyspace> CommandTable<K> {
         hashes::register(&mut t);
         sets::register(&mut t);
         lists::register(&mut t);
+        memory::register(&mut t);
         // Slots in name order, so that INFO commandstats lists commands
         // alphabetically.
         let mut names: Vec<&'static [u8]> = t.by_name.keys().copied().collect();

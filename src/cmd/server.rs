@@ -227,9 +227,11 @@ fn time<K: Keyspace>(_ctx: &mut Ctx<'_, K>, _args: &[Bytes]) -> CmdResult {
 const INFO_SECTIONS: &[(&str, bool)] = &[
     ("server", true),
     ("clients", true),
+    ("memory", true),
     ("persistence", true),
     ("stats", true),
     ("replication", true),
+    ("cpu", true),
     ("modules", true),
     ("commandstats", false),
     ("errorstats", true),
@@ -270,9 +272,11 @@ fn info<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
         match section {
             "server" => info_server(s, &mut out),
             "clients" => info_clients(s, &mut out),
+            "memory" => info_memory(s, &mut out),
             "persistence" => info_persistence(s, &mut out),
             "stats" => info_stats(s, stats, &mut out),
             "replication" => info_replication(&mut out),
+            "cpu" => info_cpu(&mut out),
             "modules" => out.push_str("# Modules\r\n"),
             "commandstats" => info_commandstats(stats, &mut out),
             "errorstats" => info_errorstats(stats, &mut out),
@@ -354,6 +358,170 @@ fn info_clients<K: Keyspace>(s: &Shared<K>, out: &mut String) {
     field(out, "clients_in_timeout_table", 0);
     field(out, "total_blocking_keys", 0);
     field(out, "total_blocking_keys_on_nokey", 0);
+}
+
+/// Redis's `bytesToHuman`: `512B`, `1.02M`, two decimals from K upwards.
+pub fn bytes_to_human(n: u64) -> String {
+    const UNITS: [&str; 5] = ["K", "M", "G", "T", "P"];
+    if n < 1024 {
+        return format!("{n}B");
+    }
+    let mut scale = 1024f64;
+    for unit in UNITS {
+        if (n as f64) < scale * 1024.0 {
+            return format!("{:.2}{unit}", n as f64 / scale);
+        }
+        scale *= 1024.0;
+    }
+    format!("{n}B")
+}
+
+/// `a / b` as Redis prints a ratio (`%.2f`), 0 when `b` is 0.
+fn ratio(a: usize, b: usize) -> String {
+    format!("{:.2}", if b == 0 { 0.0 } else { a as f64 / b as f64 })
+}
+
+/// `a - b` for sizes that may cross (Redis's `%zd` fields).
+fn diff(a: usize, b: usize) -> i64 {
+    a as i64 - b as i64
+}
+
+/// INFO memory, Redis 7's fields in Redis's order.
+///
+/// - `used_memory` is the [counting allocator](crate::metrics::alloc)'s
+///   figure, process-wide; `used_memory_peak` the highest figure an INFO
+///   has sampled (Redis also samples in its cron; convoy has none).
+/// - `used_memory_startup` is the figure when the first client connected
+///   ([`Clients::startup_memory`](crate::server::Clients::startup_memory));
+///   `used_memory_overhead` is that plus the write-ahead log's pending
+///   buffer. Client buffers and the maps' own tables are not counted apart
+///   from the data, so they fall in `used_memory_dataset` (Redis counts
+///   them as overhead).
+/// - `allocator_allocated` and `allocator_active` are glibc's `mallinfo2`
+///   figures (in-use blocks with their headers; everything malloc holds);
+///   `allocator_resident` is the RSS, the stand-in Redis itself uses when
+///   its allocator cannot say (so `rss_overhead_*` read 1.00 and 0).
+///   Without glibc these six fields are left out.
+/// - Scripting, replication and cluster figures are 0: convoy has no Lua,
+///   functions, replicas or cluster links. Nothing is freed lazily, and no
+///   memory is set aside from eviction (there is no eviction).
+/// - `mem_clients_normal` (client buffers) is left out: connections keep
+///   their buffers to themselves (see `cmd::client`).
+fn info_memory<K: Keyspace>(s: &Shared<K>, out: &mut String) {
+    use crate::metrics::alloc;
+    let used = alloc::allocated();
+    let peak = alloc::sample_peak().max(used);
+    let rss = alloc::rss();
+    let startup = s.clients.startup_memory();
+    let aof_buffer = s.wal.as_deref().map_or(0, |w| w.figures().buffer_length as usize);
+    let overhead = startup + aof_buffer;
+    let dataset = used.saturating_sub(overhead);
+    // Redis: the dataset's share of what was allocated since startup.
+    let net = used.checked_sub(startup).filter(|&n| n > 0).unwrap_or(1);
+    let system = alloc::total_system_memory();
+    let (maxmemory, policy) = {
+        let settings = s.settings.read();
+        (settings.maxmemory, settings.maxmemory_policy)
+    };
+    let human = |n: usize| bytes_to_human(n as u64);
+    let percent = |a: usize, b: usize| format!("{:.2}%", if b == 0 { 0.0 } else { a as f64 * 100.0 / b as f64 });
+    out.push_str("# Memory\r\n");
+    field(out, "used_memory", used);
+    field(out, "used_memory_human", human(used));
+    field(out, "used_memory_rss", rss);
+    field(out, "used_memory_rss_human", human(rss));
+    field(out, "used_memory_peak", peak);
+    field(out, "used_memory_peak_human", human(peak));
+    field(out, "used_memory_peak_perc", percent(used, peak));
+    field(out, "used_memory_overhead", overhead);
+    field(out, "used_memory_startup", startup);
+    field(out, "used_memory_dataset", dataset);
+    field(out, "used_memory_dataset_perc", percent(dataset, net));
+    let allocator = alloc::allocator_stats();
+    if let Some(a) = allocator {
+        field(out, "allocator_allocated", a.allocated);
+        field(out, "allocator_active", a.active);
+        field(out, "allocator_resident", rss);
+    }
+    field(out, "total_system_memory", system);
+    field(out, "total_system_memory_human", human(system));
+    for (name, value) in [
+        ("used_memory_lua", "0"),
+        ("used_memory_vm_eval", "0"),
+        ("used_memory_lua_human", "0B"),
+        ("used_memory_scripts_eval", "0"),
+        ("number_of_cached_scripts", "0"),
+        ("number_of_functions", "0"),
+        ("number_of_libraries", "0"),
+        ("used_memory_vm_functions", "0"),
+        ("used_memory_vm_total", "0"),
+        ("used_memory_vm_total_human", "0B"),
+        ("used_memory_functions", "0"),
+        ("used_memory_scripts", "0"),
+        ("used_memory_scripts_human", "0B"),
+    ] {
+        field(out, name, value);
+    }
+    field(out, "maxmemory", maxmemory);
+    field(out, "maxmemory_human", bytes_to_human(maxmemory));
+    field(out, "maxmemory_policy", policy);
+    if let Some(a) = allocator {
+        field(out, "allocator_frag_ratio", ratio(a.active, a.allocated));
+        field(out, "allocator_frag_bytes", diff(a.active, a.allocated));
+        field(out, "allocator_rss_ratio", ratio(rss, a.active));
+        field(out, "allocator_rss_bytes", diff(rss, a.active));
+        field(out, "rss_overhead_ratio", ratio(rss, rss));
+        field(out, "rss_overhead_bytes", 0);
+    }
+    field(out, "mem_fragmentation_ratio", ratio(rss, used));
+    field(out, "mem_fragmentation_bytes", diff(rss, used));
+    field(out, "mem_not_counted_for_evict", 0);
+    field(out, "mem_replication_backlog", 0);
+    field(out, "mem_total_replication_buffers", 0);
+    field(out, "mem_clients_slaves", 0);
+    field(out, "mem_cluster_links", 0);
+    field(out, "mem_aof_buffer", aof_buffer);
+    field(out, "mem_allocator", alloc::ALLOCATOR_NAME);
+    field(out, "active_defrag_running", 0);
+    field(out, "lazyfree_pending_objects", 0);
+    field(out, "lazyfreed_objects", 0);
+}
+
+/// CPU time used so far, from `getrusage`: (system, user).
+fn cpu_times(who: libc::c_int) -> (std::time::Duration, std::time::Duration) {
+    let tv = |t: libc::timeval| std::time::Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    // SAFETY: `rusage` is plain data, valid when zeroed; getrusage writes
+    // it in full when it succeeds, and leaves it zeroed otherwise.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(who, &mut usage);
+        usage
+    };
+    (tv(usage.ru_stime), tv(usage.ru_utime))
+}
+
+/// INFO cpu: seconds of CPU time as Redis prints them (`%ld.%06ld`).
+///
+/// `*_main_thread` is the thread that runs the INFO: convoy has no main
+/// thread that serves every client, so these report the worker thread
+/// that happened to run this command (`RUSAGE_THREAD`, Linux only;
+/// elsewhere the whole process's figure).
+fn info_cpu(out: &mut String) {
+    // Linux's <sys/resource.h>; the libc crate does not export these two
+    // for glibc targets.
+    const RUSAGE_CHILDREN: libc::c_int = -1;
+    const RUSAGE_THREAD: libc::c_int = if cfg!(target_os = "linux") { 1 } else { libc::RUSAGE_SELF };
+    let secs = |d: std::time::Duration| format!("{}.{:06}", d.as_secs(), d.subsec_micros());
+    let (sys, user) = cpu_times(libc::RUSAGE_SELF);
+    let (sys_children, user_children) = cpu_times(RUSAGE_CHILDREN);
+    let (sys_thread, user_thread) = cpu_times(RUSAGE_THREAD);
+    out.push_str("# CPU\r\n");
+    field(out, "used_cpu_sys", secs(sys));
+    field(out, "used_cpu_user", secs(user));
+    field(out, "used_cpu_sys_children", secs(sys_children));
+    field(out, "used_cpu_user_children", secs(user_children));
+    field(out, "used_cpu_sys_main_thread", secs(sys_thread));
+    field(out, "used_cpu_user_main_thread", secs(user_thread));
 }
 
 fn info_persistence<K: Keyspace>(s: &Shared<K>, out: &mut String) {

@@ -32,6 +32,23 @@ pub enum Value {
 }
 
 impl Value {
+    /// Estimated heap bytes this value owns (MEMORY USAGE), from its
+    /// representation: a string's buffer, a collection's box, tables and
+    /// elements, the elements' sizes estimated from the first `samples`
+    /// of them (see [`super::types::sampled`]). Allocator headers and
+    /// rounding are not counted.
+    pub fn heap_size(&self, samples: usize) -> usize {
+        use std::mem::size_of;
+        match self {
+            Value::Str(s) => s.heap_size(),
+            Value::List(l) => size_of::<List>() + l.heap_size(samples),
+            Value::Hash(h) => size_of::<Hash>() + h.heap_size(samples),
+            Value::Set(s) => size_of::<Set>() + s.heap_size(samples),
+            Value::ZSet(z) => size_of::<ZSet>() + z.heap_size(samples),
+            Value::Stream(s) => size_of::<Stream>() + s.heap_size(samples),
+        }
+    }
+
     /// The name `TYPE` replies with.
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -112,6 +129,15 @@ impl Str {
             Str::Inline { len: b.len() as u8, bytes }
         } else {
             Str::Shared(Bytes::copy_from_slice(b))
+        }
+    }
+
+    /// Heap bytes of the string: none inline, else its length (the buffer
+    /// may have spare capacity after APPEND, which `Bytes` does not tell).
+    pub fn heap_size(&self) -> usize {
+        match self {
+            Str::Inline { .. } => 0,
+            Str::Shared(b) => b.len(),
         }
     }
 

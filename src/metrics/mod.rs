@@ -32,6 +32,7 @@
 //! nanoseconds in an HdrHistogram from 1 ns to 1 s with two significant
 //! digits, as Redis does (`latency-tracking`); longer calls count as 1 s.
 
+pub mod alloc;
 pub mod prometheus;
 
 use crossbeam_utils::CachePadded;

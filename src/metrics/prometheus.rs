@@ -75,13 +75,12 @@
 //!
 //! # Memory
 //!
-//! `redis_memory_used_rss_bytes` is the process's resident set, from
-//! `/proc/self/statm` (Linux; absent elsewhere). `redis_memory_used_bytes`
-//! (INFO's `used_memory`, the allocator's figure) is not exported yet: see
-//! the marked place in `ServerCollector::encode_memory`.
+//! `redis_memory_used_bytes` is INFO's `used_memory`, from the counting
+//! allocator, and `redis_memory_used_rss_bytes` the process's resident set
+//! (both from [`crate::metrics::alloc`]).
 
 use crate::keyspace::Keyspace;
-use crate::metrics::{CommandStats, Snapshot};
+use crate::metrics::{alloc, CommandStats, Snapshot};
 use crate::server::Shared;
 use bytes::Bytes;
 use hdrhistogram::Histogram;
@@ -300,21 +299,26 @@ impl<K: Keyspace> ServerCollector<K> {
         )
     }
 
-    /// INFO's memory section.
+    /// INFO's memory section: both sides of it (see [`crate::metrics::alloc`]).
     fn encode_memory(&self, e: &mut DescriptorEncoder) -> fmt::Result {
-        if let Some(rss) = rss_bytes() {
-            gauge(
-                e,
-                "redis_memory_used_rss_bytes",
-                "Bytes of the process resident in memory, as the kernel counts them (INFO used_memory_rss).",
-                rss,
-            )?;
-        }
-        // used_memory: when the counting allocator lands, export
-        // `redis_memory_used_bytes` ("Bytes allocated by the server, as its
-        // allocator counts them (INFO used_memory).") here, from
-        // `crate::metrics::alloc::allocated()`.
-        Ok(())
+        gauge(
+            e,
+            "redis_memory_used_bytes",
+            "Bytes allocated by the server and not yet freed, as its counting allocator sees them (INFO used_memory).",
+            alloc::allocated() as u64,
+        )?;
+        gauge(
+            e,
+            "redis_memory_max_bytes",
+            "The highest used_memory sampled so far (INFO used_memory_peak).",
+            alloc::sample_peak() as u64,
+        )?;
+        gauge(
+            e,
+            "redis_memory_used_rss_bytes",
+            "Bytes of the process resident in memory, as the kernel counts them (INFO used_memory_rss).",
+            alloc::rss() as u64,
+        )
     }
 
     /// INFO's persistence section: the write-ahead log.
@@ -509,18 +513,6 @@ pub fn buckets(latency: &Histogram<u64>) -> Vec<(f64, u64)> {
     BOUNDS_NS.iter().zip(counts).map(|(&bound, n)| (bound as f64 / 1e9, n)).collect()
 }
 
-/// The process's resident set in bytes (Redis's `used_memory_rss`), from
-/// `/proc/self/statm`: its second field is resident pages. `None` where
-/// there is no `/proc`.
-fn rss_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    // SAFETY: sysconf reads a configuration value and has no
-    // preconditions; `_SC_PAGESIZE` is a name every POSIX system defines.
-    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    Some(pages * u64::try_from(page).ok().filter(|&p| p > 0)?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -542,12 +534,5 @@ mod tests {
         assert_eq!(at(5e-6), 1, "3 µs");
         assert_eq!(at(1.0), 2, "just under 1 s, and 1 s");
         assert_eq!(b.iter().map(|(_, n)| n).sum::<u64>(), h.len());
-    }
-
-    /// The resident set is read and is at least a page.
-    #[test]
-    #[cfg(target_os = "linux")]
-    fn rss_is_read() {
-        assert!(rss_bytes().unwrap() >= 4096);
     }
 }

@@ -1,5 +1,17 @@
 //! Connected clients: each connection's private state, and the registry
-//! that CLIENT LIST and INFO clients read.
+//! that CLIENT LIST, CLIENT KILL and INFO clients read.
+//!
+//! # Closing another client
+//!
+//! A connection task owns its socket; nothing else may close it. What
+//! another task can do is ask it to close: each client's push channel has
+//! a kill switch (a [`Notify`](tokio::sync::Notify) the connection awaits
+//! beside its socket, see [`KillSwitch`]), first made to close a pub/sub
+//! subscriber that falls too far behind. CLIENT KILL fires the same switch
+//! through [`ClientInfo::kill`]: the connection wakes, even from inside a
+//! blocked write or a blocking command, and closes, as Redis closes a
+//! killed client asynchronously. A client that kills itself (`SKIPME no`)
+//! is closed after its reply instead, as in Redis.
 
 use crate::keyspace::watch::WatchFlag;
 use crate::keyspace::Key;
@@ -9,7 +21,7 @@ use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 /// What other connections may read about a client (CLIENT LIST). The
@@ -39,6 +51,9 @@ pub struct ClientInfo {
     /// `psub`, `ssub`, `multi`), copied from its [`ClientState`] by its own
     /// connection after each batch ([`ClientState::publish_activity`]).
     pub activity: Activity,
+    /// Fires the connection's kill switch (CLIENT KILL); set once the
+    /// connection's [`ClientState`] exists.
+    kill_switch: OnceLock<KillSwitch>,
 }
 
 /// See [`ClientInfo::activity`]. Relaxed atomics: each is written by one
@@ -85,6 +100,39 @@ impl ClientInfo {
         let since_created = self.created.elapsed().as_millis() as u64;
         since_created.saturating_sub(self.last_interaction_ms.load(Ordering::Relaxed)) / 1000
     }
+
+    /// Redis's client type (CLIENT LIST/KILL `TYPE`): `pubsub` while the
+    /// client listens to a channel, pattern or shard channel, `normal`
+    /// otherwise (convoy has no replication, so no `master` or `replica`).
+    pub fn kind(&self) -> &'static str {
+        let a = &self.activity;
+        let listening =
+            a.sub.load(Ordering::Relaxed) + a.psub.load(Ordering::Relaxed) + a.ssub.load(Ordering::Relaxed) > 0;
+        if listening {
+            "pubsub"
+        } else {
+            "normal"
+        }
+    }
+
+    /// Ask the client's connection to close (CLIENT KILL): it finishes the
+    /// command it is running, if any, and closes at its next wait (for
+    /// input, for a write, or in a blocking command); replies it had not
+    /// written yet may be dropped. Whether this call closed it: `false` for
+    /// a client already closing (killed before, or past its push limit).
+    pub fn kill(&self) -> bool {
+        self.kill_switch.get().is_some_and(KillSwitch::fire)
+    }
+
+    /// Resolves once the client was killed (or passed its push limit); for
+    /// a connection to await where it waits for something else (a
+    /// blocking command).
+    pub async fn killed(&self) {
+        match self.kill_switch.get() {
+            Some(switch) => switch.fired().await,
+            None => std::future::pending().await,
+        }
+    }
 }
 
 /// Messages waiting for one client beyond this many bytes close it:
@@ -113,9 +161,13 @@ pub struct PushSender {
 struct Limit {
     /// Bytes sent and not yet taken by the connection.
     queued: AtomicUsize,
-    /// Set once the limit was passed: nothing more is queued.
+    /// Set once the limit was passed or the client was killed: nothing
+    /// more is queued.
     over: AtomicBool,
     /// Wakes the connection to close, even from inside a blocked write.
+    /// Fired with `notify_one`, which leaves a permit if the connection is
+    /// not waiting at that moment (it is running commands): its next wait
+    /// takes the permit and closes. Only one wait is pending at a time.
     kill: tokio::sync::Notify,
 }
 
@@ -153,6 +205,12 @@ impl PushSender {
         // A failed send means the connection has ended: nothing to do.
         let _ = self.tx.send(Push(message, size));
     }
+
+    /// The kill switch of this channel's connection (see
+    /// [`PushReceiver::kill_switch`]).
+    fn kill_switch(&self) -> KillSwitch {
+        KillSwitch(self.limit.clone())
+    }
 }
 
 impl PushReceiver {
@@ -187,9 +245,20 @@ impl PushReceiver {
 pub struct KillSwitch(Arc<Limit>);
 
 impl KillSwitch {
-    /// Resolves once the client passed the push limit.
+    /// Resolves once the client passed the push limit or was killed.
     pub async fn fired(&self) {
         self.0.kill.notified().await
+    }
+
+    /// Close the client. Relaxed: the flag only stops further pushes; the
+    /// wake-up itself is the `Notify`, which synchronises on its own.
+    /// Whether this call fired it (it had not fired before).
+    fn fire(&self) -> bool {
+        let first = !self.0.over.swap(true, Ordering::Relaxed);
+        if first {
+            self.0.kill.notify_one();
+        }
+        first
     }
 }
 
@@ -226,6 +295,9 @@ pub struct Multi {
 
 impl ClientState {
     pub fn new(info: Arc<ClientInfo>, protocol: Protocol, pushes: PushSender) -> ClientState {
+        // The one place where a client's registry entry meets its channel:
+        // from here on CLIENT KILL can reach the connection.
+        let _ = info.kill_switch.set(pushes.kill_switch());
         ClientState {
             info,
             db: 0,
@@ -276,11 +348,16 @@ pub struct Clients {
     by_id: Mutex<BTreeMap<u64, Arc<ClientInfo>>>,
     /// Commands run by clients that have disconnected.
     commands_of_closed: AtomicU64,
+    /// [`allocated`](crate::metrics::alloc::allocated) when the first
+    /// client connected (INFO's `used_memory_startup`).
+    startup_memory: OnceLock<usize>,
 }
 
 impl Clients {
     /// Register a new connection; ids start at 1 and are never reused.
     pub fn register(&self, addr: SocketAddr, laddr: SocketAddr, fd: i32) -> Arc<ClientInfo> {
+        // Before this client's first allocation.
+        self.startup_memory.get_or_init(crate::metrics::alloc::allocated);
         // Relaxed: ids need only be distinct.
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let info = Arc::new(ClientInfo {
@@ -298,6 +375,7 @@ impl Clients {
             lib_ver: Mutex::new(None),
             commands_processed: AtomicU64::new(0),
             activity: Activity { multi: AtomicI64::new(-1), ..Activity::default() },
+            kill_switch: OnceLock::new(),
         });
         self.by_id.lock().insert(id, info.clone());
         info
@@ -328,5 +406,13 @@ impl Clients {
 
     pub fn count(&self) -> usize {
         self.by_id.lock().len()
+    }
+
+    /// Redis's `used_memory_startup`: bytes allocated (process-wide) when
+    /// the first client connected, that is what the server allocated to
+    /// start (its tables, runtime, log), before any client's buffers; the
+    /// current figure if no client has connected yet.
+    pub fn startup_memory(&self) -> usize {
+        self.startup_memory.get().copied().unwrap_or_else(crate::metrics::alloc::allocated)
     }
 }

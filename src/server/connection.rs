@@ -269,6 +269,7 @@ async fn wait_blocked<K: Keyspace>(
                     Ok(_) => {}
                 },
                 _ = shutdown.wait_for(|stop| *stop) => return None,
+                _ = client.info.killed() => return None,
             }
         }
     }

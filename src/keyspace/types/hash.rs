@@ -29,6 +29,11 @@ impl Hash {
         self.fields.is_empty()
     }
 
+    /// Estimated heap bytes (MEMORY USAGE), see [`Indexed::heap_size`].
+    pub fn heap_size(&self, samples: usize) -> usize {
+        self.fields.heap_size(samples, Str::heap_size)
+    }
+
     /// Redis 7: `listpack` up to 128 fields of at most 64 bytes, else
     /// `hashtable`. (Redis never converts back: a hash that shrinks keeps
     /// `hashtable`; convoy reports what a fresh copy would use.)

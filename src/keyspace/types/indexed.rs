@@ -129,6 +129,18 @@ impl<V> Indexed<V> {
         }
     }
 
+    /// Estimated heap bytes (MEMORY USAGE): the entry array (each entry a
+    /// key, a value and its cached hash), the table of positions, and the
+    /// keys' and values' own buffers (`value_heap`), sampled (see
+    /// [`super::sampled`]).
+    pub fn heap_size(&self, samples: usize, value_heap: impl Fn(&V) -> usize) -> usize {
+        use std::mem::size_of;
+        let capacity = self.map.capacity();
+        capacity * (size_of::<Str>() + size_of::<V>() + size_of::<u64>())
+            + super::table_size(capacity, size_of::<usize>())
+            + super::sampled(self.len(), samples, self.iter().map(|(k, v)| k.heap_size() + value_heap(v)))
+    }
+
     /// Every entry, in position order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&Str, &V)> + '_ {
         self.map.iter()

@@ -45,6 +45,13 @@ impl List {
         self.items.is_empty()
     }
 
+    /// Estimated heap bytes (MEMORY USAGE): the ring buffer's capacity and
+    /// the elements' own buffers, sampled (see [`super::sampled`]).
+    pub fn heap_size(&self, samples: usize) -> usize {
+        self.items.capacity() * std::mem::size_of::<Str>()
+            + super::sampled(self.items.len(), samples, self.items.iter().map(Str::heap_size))
+    }
+
     /// Add one element at `end`.
     pub fn push(&mut self, end: End, element: Str) {
         match end {

@@ -57,6 +57,32 @@ collection!(Set, Set);
 collection!(ZSet, ZSet);
 collection!(Stream, Stream);
 
+/// Estimated heap bytes of a collection's `len` elements (MEMORY USAGE),
+/// from the sizes of its first `samples` elements, as Redis's
+/// `objectComputeSize` samples: their average times the count, or their
+/// exact sum when every element was sampled (`samples >= len`).
+pub fn sampled(len: usize, samples: usize, sizes: impl Iterator<Item = usize>) -> usize {
+    let (seen, sum) = sizes.take(samples).fold((0usize, 0usize), |(n, sum), size| (n + 1, sum + size));
+    if seen == 0 {
+        0
+    } else {
+        (sum as f64 / seen as f64 * len as f64) as usize
+    }
+}
+
+/// Estimated heap bytes of a hash table (hashbrown, as in `std` and
+/// `indexmap`) with room for `capacity` entries of `slot` bytes each: its
+/// buckets are a power of two at most 7/8 full, with one control byte
+/// each.
+pub fn table_size(capacity: usize, slot: usize) -> usize {
+    if capacity == 0 {
+        return 0;
+    }
+    let buckets =
+        if capacity < 8 { (capacity + 1).next_power_of_two() } else { (capacity * 8 / 7).next_power_of_two() };
+    buckets * (slot + 1)
+}
+
 pub use hash::Hash;
 pub use indexed::Indexed;
 pub use list::List;

@@ -45,6 +45,11 @@ impl Set {
         self.members.remove(member).is_some()
     }
 
+    /// Estimated heap bytes (MEMORY USAGE), see [`Indexed::heap_size`].
+    pub fn heap_size(&self, samples: usize) -> usize {
+        self.members.heap_size(samples, |_| 0)
+    }
+
     /// Redis 7.2: `intset` for up to 512 integers, `listpack` up to 128
     /// members of at most 64 bytes, else `hashtable`.
     pub fn encoding(&self) -> &'static str {

@@ -115,6 +115,21 @@ impl Stream {
         self.entries.is_empty()
     }
 
+    /// Estimated heap bytes (MEMORY USAGE): the B-tree's nodes, taken as
+    /// half full (an append-only B-tree splits its rightmost leaf in two,
+    /// leaving the left half behind), and each entry's field-value pairs
+    /// with their buffers, sampled over the oldest `samples` entries (see
+    /// [`super::sampled`]).
+    pub fn heap_size(&self, samples: usize) -> usize {
+        use std::mem::size_of;
+        let node_slots = 2 * self.entries.len() * (size_of::<StreamId>() + size_of::<Fields>());
+        let entry = |fields: &Fields| {
+            fields.len() * size_of::<(Str, Str)>()
+                + fields.iter().map(|(f, v)| f.heap_size() + v.heap_size()).sum::<usize>()
+        };
+        node_slots + super::sampled(self.entries.len(), samples, self.entries.values().map(entry))
+    }
+
     /// `OBJECT ENCODING`: Redis has one encoding for streams.
     pub fn encoding(&self) -> &'static str {
         "stream"

@@ -74,6 +74,18 @@ impl ZSet {
         self.scores.len()
     }
 
+    /// Estimated heap bytes (MEMORY USAGE): the score table, the tree's
+    /// node arena and free list, and the members' own buffers, sampled
+    /// (see [`super::sampled`]). A long member's buffer is shared by the
+    /// table and the tree (a `Bytes` clone), so it is counted once.
+    pub fn heap_size(&self, samples: usize) -> usize {
+        use std::mem::size_of;
+        super::table_size(self.scores.capacity(), size_of::<(Str, f64)>())
+            + self.order.nodes.capacity() * size_of::<Node>()
+            + self.order.free.capacity() * size_of::<u32>()
+            + super::sampled(self.len(), samples, self.scores.keys().map(Str::heap_size))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.scores.is_empty()
     }
