@@ -185,13 +185,18 @@ impl<K> CommandSpec<K> {
 
     /// Whether `argc` arguments (name included) satisfy the arity.
     pub fn arity_ok(&self, argc: usize) -> bool {
-        let argc = argc as i64;
-        let a = self.arity as i64;
-        if a >= 0 {
-            argc == a
-        } else {
-            argc >= -a
-        }
+        arity_ok(self.arity, argc)
+    }
+}
+
+/// Whether `argc` arguments (name included) satisfy Redis's `arity`: `n`
+/// exactly n, `-n` at least n.
+fn arity_ok(arity: i32, argc: usize) -> bool {
+    let (argc, a) = (argc as i64, arity as i64);
+    if a >= 0 {
+        argc == a
+    } else {
+        argc >= -a
     }
 }
 
@@ -329,6 +334,24 @@ pub fn execute<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> Reply {
             return rejected(ctx, reply);
         }
         return rejected(ctx, wrong_arity(spec.name));
+    }
+    // A container's subcommand is looked up and checked here, before the
+    // call, as Redis's processCommand does: an unknown subcommand is
+    // refused and counted nowhere but in the error statistics (there is no
+    // command to count it against), and a subcommand's wrong number of
+    // arguments is a rejected call of that subcommand (`config|get`).
+    if args.len() > 1 && !spec.subcommands.is_empty() {
+        match server::lookup_subcommand(spec.subcommands, &args[1]) {
+            None => {
+                transactions::refused(ctx.client);
+                return counted_error(ctx, unknown_subcommand(spec.name, &args[1]));
+            }
+            Some(sub) if !arity_ok(sub.arity, args.len()) => {
+                transactions::refused(ctx.client);
+                return rejected(ctx, wrong_arity(sub.name));
+            }
+            Some(_) => {}
+        }
     }
     if let Some(refused) = pubsub::subscribed_context(ctx.client, spec, args) {
         return rejected(ctx, refused);

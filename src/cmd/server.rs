@@ -138,7 +138,7 @@ pub fn full_name<K>(spec: &CommandSpec<K>, args: &[Bytes]) -> &'static str {
 }
 
 /// The subcommand named `sub` (any case) among `subs`.
-fn lookup_subcommand(subs: &'static [Subcommand], sub: &[u8]) -> Option<&'static Subcommand> {
+pub fn lookup_subcommand(subs: &'static [Subcommand], sub: &[u8]) -> Option<&'static Subcommand> {
     subs.iter().find(|s| s.name.split_once('|').is_some_and(|(_, n)| is(sub, n)))
 }
 
