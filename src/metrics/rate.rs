@@ -28,7 +28,7 @@ const SAMPLES: usize = 16;
 pub const SAMPLE_PERIOD: Duration = Duration::from_millis(100);
 
 /// A counter's rate of growth, per second, averaged over the last
-/// [`SAMPLES`] samples.
+/// last 16 samples (Redis's `STATS_METRIC_SAMPLES`).
 pub struct Rate {
     inner: Mutex<Ring>,
 }
