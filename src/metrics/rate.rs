@@ -27,7 +27,7 @@ const SAMPLES: usize = 16;
 /// below 10, samples less often.)
 pub const SAMPLE_PERIOD: Duration = Duration::from_millis(100);
 
-/// A counter's rate of growth, per second, averaged over the last
+/// A counter's rate of growth, per second, averaged over the
 /// last 16 samples (Redis's `STATS_METRIC_SAMPLES`).
 pub struct Rate {
     inner: Mutex<Ring>,
