@@ -7,10 +7,10 @@
 //! | --- | --- |
 //! | [`resp`] | bytes and frames: request parsing ([`resp::parse`]), reply encoding in RESP2/RESP3 ([`resp::reply`]) |
 //! | [`keyspace`] | keys, values, expiry: the [`Keyspace`](keyspace::Keyspace) trait, one file per backend, the collection types ([`keyspace::types`]), the expiry index, SCAN cursors, WATCH registrations ([`keyspace::watch`]), the multi-key [`gate`](keyspace::gate) |
-//! | [`cmd`] | commands: the command table and dispatch ([`cmd`]), one file per family ([`cmd::strings`], [`cmd::lists`], [`cmd::hashes`], [`cmd::sets`], [`cmd::zsets`], [`cmd::streams`], [`cmd::keys`], [`cmd::transactions`], [`cmd::pubsub`], [`cmd::connection`], [`cmd::client`], [`cmd::server`], [`cmd::config`]) |
-//! | [`server`] | sockets and shared state: accept loop and shutdown ([`server`]), one connection's read-execute-write loop ([`server::connection`]), blocked clients ([`server::blocking`]), pub/sub registry ([`server::pubsub`]), client registry ([`server::clients`]), active expiry |
+//! | [`cmd`] | commands: the command table and dispatch ([`cmd`]), one file per family ([`cmd::strings`], [`cmd::lists`], [`cmd::hashes`], [`cmd::sets`], [`cmd::zsets`], [`cmd::streams`], [`cmd::keys`], [`cmd::transactions`], [`cmd::pubsub`], [`cmd::connection`], [`cmd::client`], [`cmd::server`], [`cmd::config`], [`cmd::slowlog`], [`cmd::latency`]) |
+//! | [`server`] | sockets and shared state: accept loop and shutdown ([`server`]), one connection's read-execute-write loop ([`server::connection`]), blocked clients ([`server::blocking`]), pub/sub registry ([`server::pubsub`]), client registry ([`server::clients`]), the slow log ([`server::slowlog`]), active expiry (which also samples the instantaneous rates) |
 //! | [`wal`] | the write-ahead log: record format and checksums ([`wal::format`]), group commit and fsync policies ([`wal`]), per-key ordering ([`wal::order`]), BGREWRITEAOF ([`wal::rewrite`]), `convoy wal inspect` ([`wal::inspect`]); replay at start is [`server::recovery`] |
-//! | [`metrics`] | per-command statistics (calls, time, errors, latency histograms) kept off, in one shared table, or per worker ([`metrics`]) |
+//! | [`metrics`] | per-command statistics (calls, time, errors, latency histograms) kept off, in one shared table, or per worker ([`metrics`]); instantaneous per-second rates ([`metrics::rate`]) |
 //! | [`config`] | command-line flags (run-time CONFIG parameters live in [`server::Settings`] and [`cmd::config`]) |
 //! | [`num`] | Redis's rules for integers written as text (`string2ll`) |
 //!
