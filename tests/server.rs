@@ -99,14 +99,27 @@ fn info_sections() {
         let headers: Vec<&str> = all.split("\r\n").filter(|l| l.starts_with("# ")).collect();
         assert_eq!(
             headers,
-            ["# Server", "# Clients", "# Persistence", "# Stats", "# Replication", "# Cluster", "# Keyspace"],
+            [
+                "# Server",
+                "# Clients",
+                "# Persistence",
+                "# Stats",
+                "# Replication",
+                "# Modules",
+                "# Errorstats",
+                "# Cluster",
+                "# Keyspace",
+                "# Convoy"
+            ],
             "{b}"
         );
         assert!(all.contains("\r\n\r\n# Clients\r\n"), "{b}: sections are separated by an empty line");
-        assert!(all.ends_with("# Keyspace\r\n"), "{b}: an empty keyspace has no db line: {all:?}");
-        for every in ["default", "all", "everything", "ALL"] {
+        assert!(all.contains("# Keyspace\r\n\r\n# Convoy\r\n"), "{b}: an empty keyspace has no db line: {all:?}");
+        // The default leaves out the per-command sections; all and
+        // everything add commandstats and latencystats.
+        for (every, sections) in [("default", 10), ("all", 12), ("everything", 12), ("ALL", 12)] {
             let other = body(&c.cmd(&["INFO", every]));
-            assert_eq!(other.split("\r\n").filter(|l| l.starts_with("# ")).count(), 7, "{b}: INFO {every}");
+            assert_eq!(other.split("\r\n").filter(|l| l.starts_with("# ")).count(), sections, "{b}: INFO {every}");
         }
 
         let server = body(&c.cmd(&["INFO", "server"]));
@@ -118,8 +131,9 @@ fn info_sections() {
         assert_eq!(info_field(&server, "process_id"), Some(std::process::id().to_string()), "{b}");
         assert_eq!(info_field(&server, "hz").as_deref(), Some("10"), "{b}");
         assert_eq!(info_field(&server, "uptime_in_days").as_deref(), Some("0"), "{b}");
-        assert_eq!(info_field(&server, "convoy_backend").as_deref(), Some(b), "{b}");
-        assert_eq!(info_field(&server, "convoy_version").as_deref(), Some(env!("CARGO_PKG_VERSION")), "{b}");
+        let convoy = body(&c.cmd(&["INFO", "convoy"]));
+        assert_eq!(info_field(&convoy, "convoy_backend").as_deref(), Some(b), "{b}");
+        assert_eq!(info_field(&convoy, "convoy_version").as_deref(), Some(env!("CARGO_PKG_VERSION")), "{b}");
         let run_id = info_field(&server, "run_id").unwrap();
         assert!(run_id.len() == 40 && run_id.bytes().all(|c| c.is_ascii_hexdigit()), "{b}: {run_id}");
         for key in ["os", "multiplexing_api", "server_time_usec", "uptime_in_seconds", "executable", "config_file"] {
