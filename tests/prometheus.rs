@@ -190,6 +190,10 @@ fn check_counts(backend: Backend, mode: MetricsMode) {
     assert_eq!(value(&s, "redis_aof_enabled", &[]), 0.0);
     assert!(find(&s, "redis_aof_current_size_bytes", &[]).is_empty());
     assert!(value(&s, "redis_memory_used_rss_bytes", &[]) > 0.0);
+    assert!(value(&s, "redis_memory_used_bytes", &[]) > 0.0);
+    // The five GETs found their keys; INCR's lookups are writes, not reads.
+    assert_eq!(value(&s, "redis_keyspace_hits_total", &[]), 5.0, "{name}");
+    assert_eq!(value(&s, "redis_keyspace_misses_total", &[]), 0.0, "{name}");
     let port = server.addr.port().to_string();
     assert_eq!(value(&s, "redis_instance_info", &[("tcp_port", &port), ("redis_mode", "standalone")]), 1.0);
 }

@@ -14,7 +14,11 @@
 //! `maxclients`, `timeout`, `maxmemory`, `maxmemory-policy` and `save`
 //! (convoy writes no snapshots). `hz` takes effect at once (the
 //! active-expiry thread reads it every cycle), and so does `appendfsync`
-//! (handed to the write-ahead log; stored only when the log is off).
+//! (handed to the write-ahead log; stored only when the log is off), and
+//! so do `slowlog-log-slower-than` and `slowlog-max-len` (mirrored into
+//! the [slow log](crate::server::slowlog), which commands read without a
+//! lock). `latency-monitor-threshold` is fixed at 0: convoy has no latency
+//! monitor (see [`latency`](super::latency)).
 
 use super::server::{help, subcommand};
 use super::{err, error_line, is, Access, CmdResult, CommandSpec, CommandTable, Ctx, Subcommand};
@@ -118,6 +122,9 @@ const PARAMS: &[Param] = &[
             Ok(())
         }),
     },
+    // Fixed: there is no latency monitor to enable (LATENCY answers as Redis
+    // does with the monitor off).
+    Param { name: "latency-monitor-threshold", get: |_| "0".to_string(), set: None },
     Param {
         name: "maxclients",
         get: |v| v.settings.maxclients.to_string(),
@@ -162,6 +169,23 @@ const PARAMS: &[Param] = &[
         get: |v| v.settings.save.clone(),
         set: Some(|s, a| {
             s.save = save_points(a)?;
+            Ok(())
+        }),
+    },
+    Param {
+        name: "slowlog-log-slower-than",
+        get: |v| v.settings.slowlog_log_slower_than.to_string(),
+        set: Some(|s, a| {
+            // Microseconds; -1 disables the log, 0 logs every command.
+            s.slowlog_log_slower_than = integer(a, -1, i64::MAX)?;
+            Ok(())
+        }),
+    },
+    Param {
+        name: "slowlog-max-len",
+        get: |v| v.settings.slowlog_max_len.to_string(),
+        set: Some(|s, a| {
+            s.slowlog_max_len = integer(a, 0, i64::MAX)? as u64;
             Ok(())
         }),
     },
@@ -283,6 +307,9 @@ fn config_set<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
         let policy = <crate::wal::Fsync as clap::ValueEnum>::from_str(next.appendfsync, true).expect("checked");
         wal.set_fsync_policy(policy);
     }
+    // Under the settings lock, so that two CONFIG SETs leave the mirror as
+    // they leave the settings.
+    ctx.server.slowlog.configure(next.slowlog_log_slower_than, next.slowlog_max_len);
     *settings = next;
     Ok(Reply::OK)
 }

@@ -457,13 +457,13 @@ fn renamenx<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
 fn rename_generic<K: Keyspace>(ctx: &mut Ctx<'_, K>, from: &Bytes, to: &Bytes, nx: bool) -> CmdResult {
     let (db, now) = (ctx.db(), ctx.now);
     let done = if nx { Reply::Integer(1) } else { Reply::OK };
-    if !db.exists(from, now) {
+    if !db.peek_exists(from, now) {
         return Err(Reply::error(err::NO_SUCH_KEY));
     }
     if from == to {
         return Ok(if nx { Reply::Integer(0) } else { Reply::OK });
     }
-    if nx && db.exists(to, now) {
+    if nx && db.peek_exists(to, now) {
         return Ok(Reply::Integer(0));
     }
     let Some(entry) = db.update(from, now, Option::take) else {

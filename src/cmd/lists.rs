@@ -472,7 +472,8 @@ fn rpoplpush<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
 /// so the checks still hold when the pop and the push happen.
 fn move_generic<K: Keyspace>(ctx: &mut Ctx<'_, K>, source: &[u8], destination: &[u8], from: End, to: End) -> CmdResult {
     let (db, now) = (ctx.db(), ctx.now);
-    let source_exists = db.get(source, now, |e| e.map(list_of).transpose().map(|l| l.is_some()))?;
+    // `peek`: a write's own checks are not keyspace hits or misses.
+    let source_exists = db.peek(source, now, |e| e.map(list_of).transpose().map(|l| l.is_some()))?;
     if !source_exists {
         return Ok(Reply::Null);
     }
@@ -488,7 +489,7 @@ fn move_generic<K: Keyspace>(ctx: &mut Ctx<'_, K>, source: &[u8], destination: &
         })?
     } else {
         // WRONGTYPE for the destination before anything is popped.
-        db.get(destination, now, |e| e.map(list_of).transpose().map(|_| ()))?;
+        db.peek(destination, now, |e| e.map(list_of).transpose().map(|_| ()))?;
         match pop_one(ctx, source, from)? {
             None => None,
             Some(e) => {
@@ -565,7 +566,7 @@ fn blocking_move<K: Keyspace>(
     to: End,
     timeout: Option<std::time::Duration>,
 ) -> CmdResult {
-    let source_exists = ctx.db().get(source, ctx.now, |e| e.map(list_of).transpose().map(|l| l.is_some()))?;
+    let source_exists = ctx.db().peek(source, ctx.now, |e| e.map(list_of).transpose().map(|l| l.is_some()))?;
     if !source_exists {
         // Redis's historical quirk: a timed-out BLMOVE replies a null
         // *array*, but inside a transaction (no blocking) a null bulk.

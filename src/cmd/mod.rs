@@ -22,12 +22,14 @@ pub mod config;
 pub mod connection;
 pub mod hashes;
 pub mod keys;
+pub mod latency;
 pub mod lists;
 pub mod memory;
 pub mod propagate;
 pub mod pubsub;
 pub mod server;
 pub mod sets;
+pub mod slowlog;
 pub mod streams;
 pub mod strings;
 pub mod transactions;
@@ -184,13 +186,18 @@ impl<K> CommandSpec<K> {
 
     /// Whether `argc` arguments (name included) satisfy the arity.
     pub fn arity_ok(&self, argc: usize) -> bool {
-        let argc = argc as i64;
-        let a = self.arity as i64;
-        if a >= 0 {
-            argc == a
-        } else {
-            argc >= -a
-        }
+        arity_ok(self.arity, argc)
+    }
+}
+
+/// Whether `argc` arguments (name included) satisfy Redis's `arity`: `n`
+/// exactly n, `-n` at least n.
+fn arity_ok(arity: i32, argc: usize) -> bool {
+    let (argc, a) = (argc as i64, arity as i64);
+    if a >= 0 {
+        argc == a
+    } else {
+        argc >= -a
     }
 }
 
@@ -217,6 +224,8 @@ impl<K: Keyspace> CommandTable<K> {
         server::register(&mut t);
         client::register(&mut t);
         config::register(&mut t);
+        slowlog::register(&mut t);
+        latency::register(&mut t);
         strings::register(&mut t);
         keys::register(&mut t);
         transactions::register(&mut t);
@@ -304,8 +313,9 @@ impl<K: Keyspace> CommandTable<K> {
 ///
 /// Every call is counted in the server's [`Metrics`](crate::metrics::Metrics):
 /// a refused one (arity, a subscribed connection) as rejected, one that ran
-/// with its time and whether it failed. A blocking command that found
-/// nothing is counted when it finally replies.
+/// with its time and whether it failed, and a slow one goes in the
+/// [slow log](slowlog). A blocking command that found nothing is counted
+/// when it finally replies.
 pub fn execute<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> Reply {
     let server = ctx.server;
     let Some(spec) = server.commands.get(&args[0]) else {
@@ -326,6 +336,24 @@ pub fn execute<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> Reply {
             return rejected(ctx, reply);
         }
         return rejected(ctx, wrong_arity(spec.name));
+    }
+    // A container's subcommand is looked up and checked here, before the
+    // call, as Redis's processCommand does: an unknown subcommand is
+    // refused and counted nowhere but in the error statistics (there is no
+    // command to count it against), and a subcommand's wrong number of
+    // arguments is a rejected call of that subcommand (`config|get`).
+    if args.len() > 1 && !spec.subcommands.is_empty() {
+        match server::lookup_subcommand(spec.subcommands, &args[1]) {
+            None => {
+                transactions::refused(ctx.client);
+                return counted_error(ctx, unknown_subcommand(spec.name, &args[1]));
+            }
+            Some(sub) if !arity_ok(sub.arity, args.len()) => {
+                transactions::refused(ctx.client);
+                return rejected(ctx, wrong_arity(sub.name));
+            }
+            Some(_) => {}
+        }
     }
     if let Some(refused) = pubsub::subscribed_context(ctx.client, spec, args) {
         return rejected(ctx, refused);
@@ -368,16 +396,26 @@ pub fn execute<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> Reply {
     };
     let reply = result.unwrap_or_else(|e| e);
     if ctx.block.is_none() {
-        finished(ctx, slot, started, reply)
+        finished(ctx, spec, args, slot, started, reply)
     } else {
         reply
     }
 }
 
-/// Count a call that ran: its time, and whether it replied with an error.
-fn finished<K: Keyspace>(ctx: &mut Ctx<'_, K>, slot: usize, started: Option<Instant>, reply: Reply) -> Reply {
+/// Count a call that ran: its time, and whether it replied with an error;
+/// log it if it was slow.
+fn finished<K: Keyspace>(
+    ctx: &mut Ctx<'_, K>,
+    spec: &CommandSpec<K>,
+    args: &[Bytes],
+    slot: usize,
+    started: Option<Instant>,
+    reply: Reply,
+) -> Reply {
     let outcome = if reply.is_error() { Outcome::Failed } else { Outcome::Ok };
-    ctx.server.metrics.record(slot, started, outcome);
+    if let Some(nanos) = ctx.server.metrics.record(slot, started, outcome) {
+        slowlog::log_if_slow(ctx, spec, args, nanos);
+    }
     counted_error(ctx, reply)
 }
 
@@ -400,7 +438,7 @@ pub fn execute_queued<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> Repl
             if let (Ok(reply), true) = (&result, spec.writes()) {
                 propagate::log_command(ctx, spec, args, reply, true);
             }
-            finished(ctx, slot, started, result.unwrap_or_else(|e| e))
+            finished(ctx, spec, args, slot, started, result.unwrap_or_else(|e| e))
         }
         None => counted_error(ctx, unknown_command(args)),
     }
@@ -432,6 +470,14 @@ pub fn wrong_arity(full_name: &str) -> Reply {
 pub fn unknown_subcommand(container: &str, sub: &[u8]) -> Reply {
     let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]);
     error_line(format!("ERR unknown subcommand '{sub}'. Try {} HELP.", container.to_ascii_uppercase()))
+}
+
+/// Redis's `addReplySubcommandSyntaxError`: a known subcommand with
+/// arguments it does not take (`args[1]` quoted as the client wrote it).
+pub fn subcommand_syntax_error(args: &[Bytes]) -> Reply {
+    let sub = String::from_utf8_lossy(&args[1][..args[1].len().min(128)]);
+    let container = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
+    error_line(format!("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {container} HELP."))
 }
 
 /// An error built from client text: like Redis, `\r` and `\n` become spaces

@@ -264,7 +264,7 @@ pub fn log_command<K: Keyspace>(
     exclusive: bool,
 ) {
     let Some(wal) = ctx.server.wal.as_deref() else { return };
-    let stored = || ctx.db().get(&args[1], ctx.now, |e| e.map(|e| e.expires_at));
+    let stored = || ctx.db().peek(&args[1], ctx.now, |e| e.map(|e| e.expires_at));
     let Record::Args(record) = record_for(args, reply, stored) else { return };
     let db = ctx.client.db;
     if ctx.in_exec && !ctx.client.wal_in_multi {
@@ -316,7 +316,7 @@ fn route_exclusive<K: Keyspace>(ctx: &Ctx<'_, K>, wal: &Wal, spec: &CommandSpec<
             Mark::Pending => wal.order.touch(db, key),
             Mark::Done => {
                 let mut out = Vec::new();
-                ctx.db().get(key, ctx.now, |e| crate::wal::rewrite::key_records(db, key, e, &mut out, true));
+                ctx.db().peek(key, ctx.now, |e| crate::wal::rewrite::key_records(db, key, e, &mut out, true));
                 wal.append_to_rewrite(&out);
             }
             Mark::Idle => {}

@@ -14,7 +14,9 @@
 //! every command stays available.
 
 use super::server::{full_name, help, subcommand};
-use super::{error_line, wrong_arity, Access, CmdResult, CommandSpec, CommandTable, Ctx, Subcommand};
+use super::{
+    error_line, subcommand_syntax_error, wrong_arity, Access, CmdResult, CommandSpec, CommandTable, Ctx, Subcommand,
+};
 use crate::keyspace::Keyspace;
 use crate::resp::{Protocol, Reply};
 use crate::server::pubsub::Kind;
@@ -300,12 +302,4 @@ fn pubsub<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
         )),
         _ => unreachable!("every PUBSUB subcommand is handled"),
     }
-}
-
-/// Redis's `addReplySubcommandSyntaxError`: a known subcommand with
-/// arguments it does not take.
-fn subcommand_syntax_error(args: &[Bytes]) -> Reply {
-    let sub = String::from_utf8_lossy(&args[1][..args[1].len().min(128)]);
-    let container = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
-    error_line(format!("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {container} HELP."))
 }

@@ -138,7 +138,7 @@ pub fn full_name<K>(spec: &CommandSpec<K>, args: &[Bytes]) -> &'static str {
 }
 
 /// The subcommand named `sub` (any case) among `subs`.
-fn lookup_subcommand(subs: &'static [Subcommand], sub: &[u8]) -> Option<&'static Subcommand> {
+pub fn lookup_subcommand(subs: &'static [Subcommand], sub: &[u8]) -> Option<&'static Subcommand> {
     subs.iter().find(|s| s.name.split_once('|').is_some_and(|(_, n)| is(sub, n)))
 }
 
@@ -578,12 +578,21 @@ fn info_stats<K: Keyspace>(s: &Shared<K>, stats: &Snapshot, out: &mut String) {
     out.push_str("# Stats\r\n");
     field(out, "total_connections_received", s.stats.total_connections_received.load(Ordering::Relaxed));
     field(out, "total_commands_processed", s.total_commands_processed());
+    field(out, "instantaneous_ops_per_sec", s.stats.ops_rate.per_sec());
+    let (input, output) = s.net_bytes();
+    field(out, "total_net_input_bytes", input);
+    field(out, "total_net_output_bytes", output);
+    // Redis: the mean bytes per second, in KiB, two decimals.
+    let kbps = |rate: &crate::metrics::rate::Rate| format!("{:.2}", rate.per_sec() as f64 / 1024.0);
+    field(out, "instantaneous_input_kbps", kbps(&s.stats.net_input_rate));
+    field(out, "instantaneous_output_kbps", kbps(&s.stats.net_output_rate));
     field(out, "rejected_connections", s.stats.rejected_connections.load(Ordering::Relaxed));
     field(out, "expired_keys", s.expired_keys());
-    // No eviction and no pub/sub yet; hits and misses are not counted yet.
+    // No eviction and no pub/sub yet.
     field(out, "evicted_keys", 0);
-    field(out, "keyspace_hits", 0);
-    field(out, "keyspace_misses", 0);
+    let (hits, misses) = s.keyspace_lookups();
+    field(out, "keyspace_hits", hits);
+    field(out, "keyspace_misses", misses);
     field(out, "pubsub_channels", 0);
     field(out, "pubsub_patterns", 0);
     field(out, "pubsubshard_channels", 0);

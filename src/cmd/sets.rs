@@ -177,7 +177,7 @@ fn card_of<K: Keyspace>(db: &Db<K>, key: &[u8], now: UnixMillis) -> Result<usize
 /// A copy of the members of the set at `key` (none if missing), or
 /// WRONGTYPE.
 fn copy_members<K: Keyspace>(db: &Db<K>, key: &[u8], now: UnixMillis) -> Result<Vec<Str>, Reply> {
-    db.get(key, now, |e| Ok(set_of(e)?.map_or_else(Vec::new, |s| s.members.keys().cloned().collect())))
+    db.peek(key, now, |e| Ok(set_of(e)?.map_or_else(Vec::new, |s| s.members.keys().cloned().collect())))
 }
 
 // ---------------------------------------------------------------------------
@@ -327,6 +327,8 @@ fn sscan<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
 /// then the smallest set is copied and each other set, smallest first,
 /// filters the candidates in one read.
 fn intersect<K: Keyspace>(db: &Db<K>, keys: &[Bytes], now: UnixMillis, limit: usize) -> Result<Vec<Str>, Reply> {
+    // Each key is counted as one keyspace hit or miss, here, as Redis
+    // counts its one lookup per key; the second reads below are `peek`s.
     let mut sizes = Vec::with_capacity(keys.len());
     for key in keys {
         sizes.push(card_of(db, key, now)?);
@@ -338,7 +340,7 @@ fn intersect<K: Keyspace>(db: &Db<K>, keys: &[Bytes], now: UnixMillis, limit: us
     order.sort_by_key(|&i| sizes[i]);
     let mut candidates = copy_members(db, &keys[order[0]], now)?;
     for &i in &order[1..] {
-        db.get(&keys[i], now, |e| {
+        db.peek(&keys[i], now, |e| {
             if let Ok(Some(s)) = set_of(e) {
                 candidates.retain(|m| s.contains(m));
             } else {
@@ -474,10 +476,10 @@ fn sintercard<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
 fn smove<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     let (db, now) = (ctx.db(), ctx.now);
     let (src, dst, member) = (&args[1], &args[2], &args[3]);
-    let Some(in_src) = db.get(src, now, |e| Ok::<_, Reply>(set_of(e)?.map(|s| s.contains(member))))? else {
+    let Some(in_src) = db.peek(src, now, |e| Ok::<_, Reply>(set_of(e)?.map(|s| s.contains(member))))? else {
         return Ok(Reply::Integer(0));
     };
-    db.get(dst, now, |e| set_of(e).map(|_| ()))?;
+    db.peek(dst, now, |e| set_of(e).map(|_| ()))?;
     if src == dst || !in_src {
         return Ok(Reply::Integer(in_src as i64));
     }

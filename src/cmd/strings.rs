@@ -384,8 +384,13 @@ fn set_generic<K: Keyspace>(
     ok: Reply,
     abort: Reply,
 ) -> CmdResult {
-    let now = ctx.now;
-    ctx.db().update(key, now, |slot| {
+    let (db, now) = (ctx.db(), ctx.now);
+    db.update(key, now, |slot| {
+        if get {
+            // A read as well as a write: counted as Redis's GET part
+            // (lookupKeyRead) counts it, even when the type is wrong.
+            db.count_lookup(slot.is_some());
+        }
         let old = match slot.as_ref() {
             Some(e) if get => Some(string_of(e)?.to_bytes()),
             _ => None,
@@ -482,7 +487,10 @@ fn getset<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
 /// # Format
 /// `GETDEL key`: the value (the key is then deleted), or nil.
 fn getdel<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
-    ctx.db().update(&args[1], ctx.now, |slot| {
+    let db = ctx.db();
+    db.update(&args[1], ctx.now, |slot| {
+        // A read (Redis's lookupKeyRead) that also deletes.
+        db.count_lookup(slot.is_some());
         let Some(e) = slot.as_ref() else { return Ok(Reply::Null) };
         let value = string_of(e)?.to_bytes();
         *slot = None;
@@ -498,8 +506,10 @@ fn getdel<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
 /// time is reported only for an existing string key.
 fn getex<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     let (flags, time) = parse_string_options(args, false)?;
-    let now = ctx.now;
-    ctx.db().update(&args[1], now, |slot| {
+    let (db, now) = (ctx.db(), ctx.now);
+    db.update(&args[1], now, |slot| {
+        // A read (Redis's lookupKeyRead) that may also change the TTL.
+        db.count_lookup(slot.is_some());
         let Some(e) = slot.as_mut() else { return Ok(Reply::Null) };
         let value = string_of(e)?.to_bytes();
         match time {
@@ -568,7 +578,7 @@ fn msetnx<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
         return Err(wrong_arity("msetnx"));
     }
     let db = ctx.db();
-    if args[1..].iter().step_by(2).any(|key| db.exists(key, ctx.now)) {
+    if args[1..].iter().step_by(2).any(|key| db.peek_exists(key, ctx.now)) {
         return Ok(Reply::Integer(0));
     }
     store_pairs(ctx, &args[1..]);

@@ -169,7 +169,7 @@ fn watch<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     for key in &args[1..] {
         // A key already expired is gone, not changed later: remove it
         // before watching, so its removal does not raise the flag.
-        ctx.db().exists(key, ctx.now);
+        ctx.db().peek_exists(key, ctx.now);
         if ctx.client.watching.iter().any(|(d, k)| *d == db && k[..] == key[..]) {
             continue;
         }

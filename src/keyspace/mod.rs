@@ -51,6 +51,7 @@ pub mod watch;
 use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use structures::counter::StripedCounter;
 
 pub use entry::{now_ms, Entry, Str, UnixMillis, Value};
 
@@ -185,6 +186,10 @@ pub struct Db<K> {
     pub watches: watch::Watches,
     scans: scan::ScanCursors,
     expired_keys: AtomicU64,
+    /// Reads that found their key (`keyspace_hits`) and reads that did not
+    /// (`keyspace_misses`); see [`Db::get`].
+    hits: StripedCounter,
+    misses: StripedCounter,
     /// Told of each expired key this database removes, inside that key's
     /// critical section (see [`Db::on_expired`]).
     expired_hook: std::sync::OnceLock<ExpiredHook>,
@@ -207,6 +212,8 @@ impl<K: Keyspace> Db<K> {
             watches: watch::Watches::default(),
             scans: scan::ScanCursors::new(),
             expired_keys: AtomicU64::new(0),
+            hits: StripedCounter::new(lookup_stripes()),
+            misses: StripedCounter::new(lookup_stripes()),
             expired_hook: std::sync::OnceLock::new(),
         }
     }
@@ -229,8 +236,33 @@ impl<K: Keyspace> Db<K> {
     }
 
     /// Run `f` on the live entry under `key` at time `now` (an expired entry
-    /// reads as absent, and is then removed: lazy expiry).
+    /// reads as absent, and is then removed: lazy expiry), counting the
+    /// lookup as a keyspace hit or miss.
+    ///
+    /// This is Redis's `lookupKeyRead`, and like it the one place reads are
+    /// counted (INFO's `keyspace_hits`/`keyspace_misses`): a command that
+    /// reads keys reads them here, so no command counts for itself. A
+    /// lookup made on behalf of a write (RENAME's check that its source
+    /// exists, LMOVE's type checks) or of the server itself (the log, SCAN)
+    /// uses [`Db::peek`] instead, as Redis uses `lookupKeyWrite` there. A
+    /// read that has to go through [`Db::update`] (GETDEL, GETEX, SET ...
+    /// GET) counts itself with [`Db::count_lookup`].
+    ///
+    /// The count costs one relaxed `fetch_add` on the calling thread's own
+    /// stripe of a [`StripedCounter`]: no cache line shared with other
+    /// workers on the read path.
     pub fn get<R>(&self, key: &[u8], now: UnixMillis, f: impl FnOnce(Option<&Entry>) -> R) -> R {
+        let mut found = false;
+        let r = self.peek(key, now, |e| {
+            found = e.is_some();
+            f(e)
+        });
+        self.count_lookup(found);
+        r
+    }
+
+    /// [`Db::get`] without counting a hit or a miss.
+    pub fn peek<R>(&self, key: &[u8], now: UnixMillis, f: impl FnOnce(Option<&Entry>) -> R) -> R {
         let mut expired = false;
         let r = self.map.read(key, |e| match e {
             Some(e) if e.is_expired(now) => {
@@ -245,6 +277,21 @@ impl<K: Keyspace> Db<K> {
         r
     }
 
+    /// Count one read lookup that found its key (`found`) or did not, for a
+    /// read made through [`Db::update`] (see [`Db::get`]).
+    pub fn count_lookup(&self, found: bool) {
+        if found {
+            self.hits.add(1);
+        } else {
+            self.misses.add(1);
+        }
+    }
+
+    /// Read lookups that found their key, and that did not, since start.
+    pub fn lookups(&self) -> (u64, u64) {
+        (self.hits.sum(), self.misses.sum())
+    }
+
     /// Remove `key` if it is there and expired at `now` (counted, and told
     /// to the expiry hook, as any expiry). Returns whether it was removed.
     pub fn purge_expired(&self, key: &[u8], now: UnixMillis) -> bool {
@@ -256,9 +303,14 @@ impl<K: Keyspace> Db<K> {
         expired
     }
 
-    /// Whether a live key exists.
+    /// Whether a live key exists, counted as a read (EXISTS, TYPE).
     pub fn exists(&self, key: &[u8], now: UnixMillis) -> bool {
         self.get(key, now, |e| e.is_some())
+    }
+
+    /// Whether a live key exists, not counted (see [`Db::peek`]).
+    pub fn peek_exists(&self, key: &[u8], now: UnixMillis) -> bool {
+        self.peek(key, now, |e| e.is_some())
     }
 
     /// Atomic read-modify-write of `key` at time `now`: `f` sees the live
@@ -383,7 +435,8 @@ impl<K: Keyspace> Db<K> {
         });
         let mut out = Vec::with_capacity(candidates.len());
         for k in candidates {
-            if self.get(&k, now, |e| e.is_some_and(|e| keep(&k, e))) {
+            // Not counted: Redis's SCAN does not count its lookups either.
+            if self.peek(&k, now, |e| e.is_some_and(|e| keep(&k, e))) {
                 out.push(Bytes::copy_from_slice(&k));
             }
         }
@@ -402,6 +455,16 @@ impl<K: Keyspace> Db<K> {
         }
         n
     }
+}
+
+/// Stripes of each database's hit and miss counters: one per core, so
+/// that worker threads rarely share one (a thread's stripe is picked by its
+/// [`thread_index`](structures::counter::thread_index); two threads on one
+/// stripe are still counted exactly, only no longer for free). Computed
+/// once.
+fn lookup_stripes() -> usize {
+    static STRIPES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *STRIPES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()).next_power_of_two())
 }
 
 /// The process's one hash seed, random per process (so clients cannot

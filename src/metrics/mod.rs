@@ -31,6 +31,11 @@
 //! knows counters and histograms, not commands. Latency is recorded in
 //! nanoseconds in an HdrHistogram from 1 ns to 1 s with two significant
 //! digits, as Redis does (`latency-tracking`); longer calls count as 1 s.
+//!
+//! [`rate`] turns counters that only grow (commands, bytes) into INFO's
+//! instantaneous per-second rates, sampled as Redis samples them.
+
+pub mod rate;
 
 pub mod alloc;
 pub mod prometheus;

@@ -381,6 +381,23 @@ impl<K: Keyspace> ServerCollector<K> {
             "redis_expired_keys",
             "Keys removed because their time to live ran out, since start or CONFIG RESETSTAT.",
             s.expired_keys(),
+        )?;
+        let (hits, misses) = s.keyspace_lookups();
+        counter(e, "redis_keyspace_hits", "Reads that found their key, since start or CONFIG RESETSTAT.", hits)?;
+        counter(
+            e,
+            "redis_keyspace_misses",
+            "Reads that did not find their key, since start or CONFIG RESETSTAT.",
+            misses,
+        )?;
+        let (input, output) = s.net_bytes();
+        counter(e, "redis_net_input_bytes", "Bytes read from clients, since start or CONFIG RESETSTAT.", input)?;
+        counter(e, "redis_net_output_bytes", "Bytes written to clients, since start or CONFIG RESETSTAT.", output)?;
+        gauge(
+            e,
+            "redis_instantaneous_ops_per_sec",
+            "Commands per second over the last 1.6 s, sampled every 100 ms (INFO instantaneous_ops_per_sec).",
+            s.stats.ops_rate.per_sec(),
         )
     }
 

@@ -60,7 +60,7 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
         tokio::select! {
             read = socket.read_buf(&mut input) => match read {
                 Ok(0) | Err(_) => break 'conn,
-                Ok(_) => {}
+                Ok(n) => shared.stats.net_input_bytes.add(n as u64),
             },
             Some(Push(message, _)) = pushes.recv() => {
                 message.encode(client.protocol, &mut output);
@@ -90,6 +90,7 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
                             if socket.write_all(&output).await.is_err() {
                                 break 'conn;
                             }
+                            shared.stats.net_output_bytes.add(output.len() as u64);
                             output.clear();
                         }
                         let waited =
@@ -148,6 +149,7 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
             if !written {
                 break 'conn;
             }
+            shared.stats.net_output_bytes.add(output.len() as u64);
             output.clear();
             if output.capacity() > SHRINK_ABOVE {
                 output = BytesMut::with_capacity(BUF_SIZE);
@@ -266,7 +268,7 @@ async fn wait_blocked<K: Keyspace>(
                 read = socket.read_buf(input), if input.len() < MAX_INPUT_WHILE_BLOCKED => match read {
                     // Pipelined requests wait in the buffer; EOF ends the wait.
                     Ok(0) | Err(_) => return None,
-                    Ok(_) => {}
+                    Ok(n) => shared.stats.net_input_bytes.add(n as u64),
                 },
                 _ = shutdown.wait_for(|stop| *stop) => return None,
                 _ = client.info.killed() => return None,

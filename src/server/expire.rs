@@ -8,9 +8,16 @@
 //! stalled while it works: it takes only per-key locks, one key at a time,
 //! plus the gate's shared side, so it never interleaves with a multi-key
 //! command.
+//!
+//! The same thread samples INFO's instantaneous rates (see
+//! [`crate::metrics::rate`]) every 100 ms, as Redis's cron does: every
+//! cycle when `hz` is 10 or less, every `hz / 10`-th cycle above. It
+//! already wakes on a clock; a thread of its own would only add one more
+//! wake-up.
 
 use super::Shared;
 use crate::keyspace::{now_ms, Keyspace};
+use crate::metrics::rate::SAMPLE_PERIOD;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -40,12 +47,19 @@ pub fn start<K: Keyspace>(shared: Arc<Shared<K>>) -> ExpiryThread {
     let thread = std::thread::Builder::new()
         .name("convoy-expire".into())
         .spawn(move || {
+            let mut cycles: u64 = 0;
             while !flag.load(Ordering::Relaxed) {
                 let start = Instant::now();
                 // Read each cycle: CONFIG SET hz takes effect at once.
                 let hz = shared.settings.read().hz.max(1);
                 let period = Duration::from_micros(1_000_000 / hz as u64);
                 let budget = period / 4;
+                // Redis's `run_with_period(100)`.
+                let every = (SAMPLE_PERIOD.as_micros() / period.as_micros()).max(1) as u64;
+                if cycles % every == 0 {
+                    shared.sample_rates(start);
+                }
+                cycles += 1;
                 'cycle: for (index, db) in shared.dbs.iter().enumerate() {
                     loop {
                         let removed = {

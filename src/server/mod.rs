@@ -14,12 +14,14 @@ pub mod connection;
 mod expire;
 pub mod pubsub;
 pub mod recovery;
+pub mod slowlog;
 
 use crate::cmd::CommandTable;
 use crate::config::Config;
 use crate::keyspace::gate::Gate;
 use crate::keyspace::{Db, Keyspace};
 use crate::metrics::prometheus::Endpoint;
+use crate::metrics::rate::Rate;
 use crate::resp::Protocol;
 pub use clients::{ClientInfo, ClientState, Clients, Multi};
 use parking_lot::RwLock;
@@ -27,11 +29,11 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
+use structures::counter::StripedCounter;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
 /// Server-wide counters (INFO stats).
-#[derive(Default)]
 pub struct Stats {
     pub total_connections_received: AtomicU64,
     pub rejected_connections: AtomicU64,
@@ -40,6 +42,40 @@ pub struct Stats {
     /// counters, which are never zeroed).
     pub commands_at_reset: AtomicU64,
     pub expired_keys_at_reset: AtomicU64,
+    pub keyspace_hits_at_reset: AtomicU64,
+    pub keyspace_misses_at_reset: AtomicU64,
+    pub net_input_at_reset: AtomicU64,
+    pub net_output_at_reset: AtomicU64,
+    /// Bytes read from and written to client sockets, added once per read
+    /// or write (not per command) on the calling worker's own stripe.
+    pub net_input_bytes: StripedCounter,
+    pub net_output_bytes: StripedCounter,
+    /// INFO's `instantaneous_*` rates of commands and bytes, sampled by
+    /// the active-expiry thread (see [`crate::metrics::rate`]).
+    pub ops_rate: Rate,
+    pub net_input_rate: Rate,
+    pub net_output_rate: Rate,
+}
+
+impl Stats {
+    fn new(workers: usize) -> Stats {
+        let stripes = (workers.max(1) * 2).next_power_of_two();
+        Stats {
+            total_connections_received: AtomicU64::new(0),
+            rejected_connections: AtomicU64::new(0),
+            commands_at_reset: AtomicU64::new(0),
+            expired_keys_at_reset: AtomicU64::new(0),
+            keyspace_hits_at_reset: AtomicU64::new(0),
+            keyspace_misses_at_reset: AtomicU64::new(0),
+            net_input_at_reset: AtomicU64::new(0),
+            net_output_at_reset: AtomicU64::new(0),
+            net_input_bytes: StripedCounter::new(stripes),
+            net_output_bytes: StripedCounter::new(stripes),
+            ops_rate: Rate::new(0),
+            net_input_rate: Rate::new(0),
+            net_output_rate: Rate::new(0),
+        }
+    }
 }
 
 /// The parameters CONFIG SET may change while the server runs; everything
@@ -57,6 +93,11 @@ pub struct Settings {
     pub appendfsync: &'static str,
     /// RDB snapshot points, `"seconds changes ..."`; empty: none.
     pub save: String,
+    /// Microseconds a command must run to enter the slow log (-1: none).
+    /// Mirrored into [`slowlog::SlowLog`], which commands read lock-free.
+    pub slowlog_log_slower_than: i64,
+    /// Entries the slow log keeps.
+    pub slowlog_max_len: u64,
 }
 
 impl Settings {
@@ -69,6 +110,8 @@ impl Settings {
             maxmemory_policy: "noeviction",
             appendfsync: config.appendfsync.name(),
             save: String::new(),
+            slowlog_log_slower_than: 10_000,
+            slowlog_max_len: 128,
         }
     }
 }
@@ -98,11 +141,14 @@ pub struct Shared<K> {
     pub wal: Option<Arc<crate::wal::Wal>>,
     /// Per-command statistics (`--metrics`).
     pub metrics: crate::metrics::Metrics,
+    /// The slowest recent commands (SLOWLOG).
+    pub slowlog: slowlog::SlowLog,
 }
 
 impl<K: Keyspace> Shared<K> {
     fn new(config: Config, local_addr: SocketAddr) -> Self {
         let commands = CommandTable::new();
+        let settings = Settings::from_config(&config);
         Shared {
             backend_name: K::NAME,
             dbs: (0..config.databases.max(1)).map(|_| Db::new()).collect(),
@@ -112,8 +158,9 @@ impl<K: Keyspace> Shared<K> {
             blocking: blocking::Blocking::default(),
             clients: Clients::default(),
             pubsub: pubsub::PubSub::new(),
-            stats: Stats::default(),
-            settings: RwLock::new(Settings::from_config(&config)),
+            stats: Stats::new(config.worker_threads()),
+            slowlog: slowlog::SlowLog::new(settings.slowlog_log_slower_than, settings.slowlog_max_len),
+            settings: RwLock::new(settings),
             started: Instant::now(),
             local_addr,
             shutdown: watch::channel(false).0,
@@ -167,11 +214,55 @@ impl<K: Keyspace> Shared<K> {
         all.saturating_sub(self.stats.expired_keys_at_reset.load(Ordering::Relaxed))
     }
 
-    /// CONFIG RESETSTAT: zero the INFO stats counters.
+    /// Read lookups that found their key (`keyspace_hits`) and that did
+    /// not (`keyspace_misses`), in every database, since start (or CONFIG
+    /// RESETSTAT). See [`Db::get`] for what counts.
+    pub fn keyspace_lookups(&self) -> (u64, u64) {
+        let (hits, misses) = self.lookups_since_start();
+        (
+            hits.saturating_sub(self.stats.keyspace_hits_at_reset.load(Ordering::Relaxed)),
+            misses.saturating_sub(self.stats.keyspace_misses_at_reset.load(Ordering::Relaxed)),
+        )
+    }
+
+    fn lookups_since_start(&self) -> (u64, u64) {
+        self.dbs.iter().map(|db| db.lookups()).fold((0, 0), |(h, m), (dh, dm)| (h + dh, m + dm))
+    }
+
+    /// Bytes read from and written to client sockets since start (or
+    /// CONFIG RESETSTAT).
+    pub fn net_bytes(&self) -> (u64, u64) {
+        (
+            self.stats.net_input_bytes.sum().saturating_sub(self.stats.net_input_at_reset.load(Ordering::Relaxed)),
+            self.stats.net_output_bytes.sum().saturating_sub(self.stats.net_output_at_reset.load(Ordering::Relaxed)),
+        )
+    }
+
+    /// Take one sample of each instantaneous rate (the active-expiry
+    /// thread calls this every [`SAMPLE_PERIOD`](crate::metrics::rate::SAMPLE_PERIOD)).
+    /// Samples the raw counters, which CONFIG RESETSTAT never lowers.
+    pub fn sample_rates(&self, now: Instant) {
+        self.stats.ops_rate.sample(self.commands_since_start(), now);
+        self.stats.net_input_rate.sample(self.stats.net_input_bytes.sum(), now);
+        self.stats.net_output_rate.sample(self.stats.net_output_bytes.sum(), now);
+    }
+
+    /// CONFIG RESETSTAT: zero the INFO stats counters (not the slow log,
+    /// which has SLOWLOG RESET, as in Redis).
     pub fn reset_stats(&self) {
         let expired: u64 = self.dbs.iter().map(|db| db.expired_keys()).sum();
-        self.stats.commands_at_reset.store(self.commands_since_start(), Ordering::Relaxed);
+        let commands = self.commands_since_start();
+        let (hits, misses) = self.lookups_since_start();
+        let (input, output) = (self.stats.net_input_bytes.sum(), self.stats.net_output_bytes.sum());
+        self.stats.commands_at_reset.store(commands, Ordering::Relaxed);
         self.stats.expired_keys_at_reset.store(expired, Ordering::Relaxed);
+        self.stats.keyspace_hits_at_reset.store(hits, Ordering::Relaxed);
+        self.stats.keyspace_misses_at_reset.store(misses, Ordering::Relaxed);
+        self.stats.net_input_at_reset.store(input, Ordering::Relaxed);
+        self.stats.net_output_at_reset.store(output, Ordering::Relaxed);
+        self.stats.ops_rate.reset(commands);
+        self.stats.net_input_rate.reset(input);
+        self.stats.net_output_rate.reset(output);
         self.stats.total_connections_received.store(0, Ordering::Relaxed);
         self.stats.rejected_connections.store(0, Ordering::Relaxed);
         self.metrics.reset();

@@ -202,7 +202,7 @@ fn copy_and_switch<K: Keyspace>(
                 keys.dedup();
                 let now = now_ms();
                 for (db, key) in keys.iter() {
-                    dbs[*db].get(key, now, |e| key_records(*db, key, e, &mut buf, false));
+                    dbs[*db].peek(key, now, |e| key_records(*db, key, e, &mut buf, false));
                 }
                 wal.order.set_mark(i, &held, Mark::Done);
             }
