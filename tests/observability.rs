@@ -651,3 +651,27 @@ fn instantaneous_rates_rise_under_load() {
         });
     });
 }
+
+/// A blocking command counts once, when it replies: served by a push, or
+/// timed out (as Redis counts a blocked client it gives up on); the slow
+/// log sees the one that timed out too.
+#[test]
+fn blocking_commands_count_once_when_they_reply() {
+    with_each_backend(|s, b| {
+        let mut c = s.raw();
+        assert_eq!(c.cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]), "+OK\r\n");
+        assert_eq!(c.cmd(&["CONFIG", "RESETSTAT"]), "+OK\r\n");
+        assert_eq!(c.cmd(&["SLOWLOG", "RESET"]), "+OK\r\n");
+        assert_eq!(c.cmd(&["BLPOP", "nothing", "0.05"]), "*-1\r\n", "{b}");
+        let mut waiter = s.raw();
+        waiter.send_cmd(&[b"BLPOP", b"list", b"5"]);
+        let blocked = || field(&info(&mut c, &["clients"]), "blocked_clients").as_deref() == Some("1");
+        assert!(eventually(Duration::from_secs(5), blocked), "{b}");
+        assert_eq!(c.cmd(&["RPUSH", "list", "x"]), ":1\r\n");
+        assert_eq!(waiter.reply(), "*2\r\n$4\r\nlist\r\n$1\r\nx\r\n", "{b}");
+        let stats = cmdstats(&info(&mut c, &["commandstats"]));
+        assert_eq!(stats.get("blpop"), Some(&(2, 0, 0)), "{b}: {stats:?}");
+        let slow = c.cmd(&["SLOWLOG", "GET"]);
+        assert!(slow.contains("$5\r\nBLPOP\r\n$7\r\nnothing\r\n"), "{b}: {slow:?}");
+    });
+}

@@ -419,6 +419,17 @@ fn finished<K: Keyspace>(
     counted_error(ctx, reply)
 }
 
+/// Count a blocking command that timed out as one call, with the reply it
+/// times out with, as Redis counts it when it gives up on a blocked client
+/// (the time spent blocked is not a call's time, in Redis or here).
+pub fn timed_out<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes], reply: Reply) -> Reply {
+    let server = ctx.server;
+    match server.commands.get(&args[0]) {
+        Some(spec) => finished(ctx, spec, args, server.commands.slot(spec, args), server.metrics.start(), reply),
+        None => reply,
+    }
+}
+
 /// Count `reply` in the error statistics (`errorstat_ERR`) if it is one.
 fn counted_error<K: Keyspace>(ctx: &mut Ctx<'_, K>, reply: Reply) -> Reply {
     if let Reply::Error(message) = &reply {

@@ -57,20 +57,23 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
     let limits = Limits::default();
 
     'conn: loop {
+        // In this order: a killed client (CLIENT KILL, or too far behind on
+        // pushed messages, as Redis closes it) gets no further reply even if
+        // its next request has already arrived.
         tokio::select! {
-            read = socket.read_buf(&mut input) => match read {
-                Ok(0) | Err(_) => break 'conn,
-                Ok(n) => shared.stats.net_input_bytes.add(n as u64),
-            },
+            biased;
+            _ = kill.fired() => break 'conn,
+            _ = shutdown.wait_for(|stop| *stop) => break 'conn,
             Some(Push(message, _)) = pushes.recv() => {
                 message.encode(client.protocol, &mut output);
                 while let Some(Push(message, _)) = pushes.try_recv() {
                     message.encode(client.protocol, &mut output);
                 }
             }
-            // Too far behind on pushed messages: closed, as Redis does.
-            _ = kill.fired() => break 'conn,
-            _ = shutdown.wait_for(|stop| *stop) => break 'conn,
+            read = socket.read_buf(&mut input) => match read {
+                Ok(0) | Err(_) => break 'conn,
+                Ok(n) => shared.stats.net_input_bytes.add(n as u64),
+            },
         }
 
         // Execute every complete request in the buffer, at one clock
@@ -264,7 +267,10 @@ async fn wait_blocked<K: Keyspace>(
             };
             tokio::select! {
                 _ = registration.waiter.woken() => break,
-                _ = timeout => return Some(request.on_timeout),
+                _ = timeout => {
+                    let mut ctx = Ctx::new(shared, client, now_ms());
+                    return Some(cmd::timed_out(&mut ctx, args, request.on_timeout));
+                }
                 read = socket.read_buf(input), if input.len() < MAX_INPUT_WHILE_BLOCKED => match read {
                     // Pipelined requests wait in the buffer; EOF ends the wait.
                     Ok(0) | Err(_) => return None,
