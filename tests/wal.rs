@@ -1179,7 +1179,10 @@ fn bgrewriteaof_keeps_every_type() {
         let server = start(backend, dir.path());
         let mut raw = server.raw();
         fill_every_type(&mut raw);
-        std::thread::sleep(Duration::from_millis(5)); // "expired" expires
+        // "expired" expires, and active expiry removes it and logs its DEL
+        // (at any moment: wait for it, so that the sizes below hold still).
+        let expired = |raw: &mut Raw| info_field(raw, "stats", "expired_keys") == "1";
+        assert!(eventually(Duration::from_secs(5), || expired(&mut raw)), "{backend:?}");
         let size_before = log_len(&dir.log());
         assert_eq!(info_u64(&mut raw, "aof_current_size"), size_before);
         assert_eq!(info_u64(&mut raw, "aof_rewrites"), 0);
