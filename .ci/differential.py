@@ -333,8 +333,9 @@ INFO_FIELDS_72 = {"listener0", "total_blocking_keys", "total_blocking_keys_on_no
 
 def info_fields(r, c):
     """INFO: convoy writes a subset of Redis's sections and fields. Every
-    section convoy writes must exist in Redis; every `field:` convoy writes
-    in it (bar its own `convoy_*` and INFO_FIELDS_72) must exist in Redis's
+    section convoy writes must exist in Redis (bar its own `Convoy`); every
+    `field:` convoy writes in it (bar its own `convoy_*`, INFO_FIELDS_72 and
+    the per-command lines of COMMANDS_72) must exist in Redis's
     section; Keyspace lines must be equal, bar the value of avg_ttl (Redis
     estimates it by sampling in its expiry cycle, so it depends on when
     the cycle last ran; convoy writes 0)."""
@@ -356,11 +357,15 @@ def info_fields(r, c):
                 out[cur][k] = val
         return out
     sr, sc = sections(r), sections(c)
+    # Per-command lines of commands Redis 7.0 does not have.
+    newer = {prefix + cmd.decode() for cmd in COMMANDS_72 for prefix in ("cmdstat_", "latency_percentiles_usec_")}
     for name, fields in sc.items():
+        if name == "Convoy":
+            continue  # convoy's own section: backend, threads, gate, metrics
         if name not in sr:
             return "section %r not in Redis" % name
         for k in fields:
-            if k.startswith("convoy_") or k in INFO_FIELDS_72:
+            if k.startswith("convoy_") or k in INFO_FIELDS_72 or k in newer:
                 continue
             if k not in sr[name]:
                 return "field %s:%s not in Redis" % (name, k)
@@ -409,9 +414,11 @@ def subset(r, c):
     return None if not extra else "convoy lists %s" % extra[:5]
 
 
-# CLIENT HELP lines for CLIENT SETINFO, which Redis 7.2 added.
+# CLIENT HELP lines for CLIENT SETINFO, which Redis 7.2 added, and for
+# CLIENT KILL's MAXAGE filter, which Redis 7.4 added.
 HELP_LINES_72 = {"SETINFO <option> <value>", "    Set client meta attr. Options are:",
-                 "    * LIB-NAME: the client lib name.", "    * LIB-VER: the client lib version."}
+                 "    * LIB-NAME: the client lib name.", "    * LIB-VER: the client lib version.",
+                 "    * MAXAGE <maxage>", "      Kill connections older than the specified age."}
 
 
 def help_subset(r, c):
