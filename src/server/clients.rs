@@ -159,7 +159,12 @@ pub struct PushSender {
 /// Shared by both ends of a push channel.
 #[derive(Debug, Default)]
 struct Limit {
-    /// Bytes sent and not yet taken by the connection.
+    /// Bytes sent and not yet written to the client's socket: in the
+    /// channel, or taken by the connection into its output buffer and not
+    /// yet written (as Redis's limit counts the client's whole output
+    /// buffer). Counting only the channel would let a connection that
+    /// drains it into a buffer it cannot write grow that buffer without
+    /// bound.
     queued: AtomicUsize,
     /// Set once the limit was passed or the client was killed: nothing
     /// more is queued.
@@ -214,24 +219,21 @@ impl PushSender {
 }
 
 impl PushReceiver {
-    /// The next push, waiting for one.
+    /// The next push, waiting for one. Its bytes still count against the
+    /// limit until the connection reports them [`written`](Self::written).
     pub async fn recv(&mut self) -> Option<Push> {
-        let push = self.rx.recv().await;
-        self.taken(&push);
-        push
+        self.rx.recv().await
     }
 
-    /// The next push if one is waiting.
+    /// The next push if one is waiting (see [`recv`](Self::recv)).
     pub fn try_recv(&mut self) -> Option<Push> {
-        let push = self.rx.try_recv().ok();
-        self.taken(&push);
-        push
+        self.rx.try_recv().ok()
     }
 
-    fn taken(&self, push: &Option<Push>) {
-        if let Some(Push(_, size)) = push {
-            self.limit.queued.fetch_sub(*size, Ordering::Relaxed);
-        }
+    /// The connection wrote `bytes` of pushed messages (the sizes their
+    /// [`Push`]es were charged) to the socket.
+    pub fn written(&self, bytes: usize) {
+        self.limit.queued.fetch_sub(bytes, Ordering::Relaxed);
     }
 
     /// A handle that resolves once the client passed the limit and must be

@@ -20,7 +20,7 @@
 //! synchronously between the read and the write.
 
 use super::blocking::Waiter;
-use super::clients::Push;
+use super::clients::{KillSwitch, Push, PushReceiver};
 use super::{ClientState, Shared};
 use crate::cmd::{self, BlockRequest, Ctx};
 use crate::keyspace::{now_ms, Keyspace, UnixMillis};
@@ -55,6 +55,9 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
     let mut input = BytesMut::with_capacity(BUF_SIZE);
     let mut output = BytesMut::with_capacity(BUF_SIZE);
     let limits = Limits::default();
+    // Bytes of pushed messages in `output`: they count against the push
+    // limit until written (see `clients::PushReceiver::written`).
+    let mut pushed = 0usize;
 
     'conn: loop {
         // In this order: a killed client (CLIENT KILL, or too far behind on
@@ -64,10 +67,12 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
             biased;
             _ = kill.fired() => break 'conn,
             _ = shutdown.wait_for(|stop| *stop) => break 'conn,
-            Some(Push(message, _)) = pushes.recv() => {
+            Some(Push(message, size)) = pushes.recv() => {
                 message.encode(client.protocol, &mut output);
-                while let Some(Push(message, _)) = pushes.try_recv() {
+                pushed += size;
+                while let Some(Push(message, size)) = pushes.try_recv() {
                     message.encode(client.protocol, &mut output);
+                    pushed += size;
                 }
             }
             read = socket.read_buf(&mut input) => match read {
@@ -88,13 +93,8 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
                     if let Some(request) = block {
                         // Show the client everything before the blocked
                         // command, then wait.
-                        if !output.is_empty() {
-                            wait_for_log(&shared).await;
-                            if socket.write_all(&output).await.is_err() {
-                                break 'conn;
-                            }
-                            shared.stats.net_output_bytes.add(output.len() as u64);
-                            output.clear();
+                        if !write_out(&mut socket, &mut output, &kill, &pushes, &mut pushed, &shared).await {
+                            break 'conn;
                         }
                         let waited =
                             wait_blocked(&mut socket, &mut input, &mut shutdown, &shared, &mut client, &args, request);
@@ -144,16 +144,9 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
         // this write; if it also subscribes, its pushed messages pile up
         // until the push limit closes it, even mid-write.
         if !output.is_empty() {
-            wait_for_log(&shared).await;
-            let written = tokio::select! {
-                w = socket.write_all(&output) => w.is_ok(),
-                _ = kill.fired() => false,
-            };
-            if !written {
+            if !write_out(&mut socket, &mut output, &kill, &pushes, &mut pushed, &shared).await {
                 break 'conn;
             }
-            shared.stats.net_output_bytes.add(output.len() as u64);
-            output.clear();
             if output.capacity() > SHRINK_ABOVE {
                 output = BytesMut::with_capacity(BUF_SIZE);
             }
@@ -169,6 +162,35 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
     cmd::transactions::forget_watches(&shared, &mut client);
     shared.pubsub.disconnect(&mut client);
     shared.clients.unregister(client.id());
+}
+
+/// Write `output` (replies and pushed messages) in one write, once the log
+/// allows (see [`wait_for_log`]), and empty it. Returns `false` if the
+/// client is gone, or was killed while the write waited on a client that
+/// does not read. The pushed messages' bytes stop counting against the
+/// push limit once written.
+async fn write_out<K: Keyspace>(
+    socket: &mut TcpStream,
+    output: &mut BytesMut,
+    kill: &KillSwitch,
+    pushes: &PushReceiver,
+    pushed: &mut usize,
+    shared: &Shared<K>,
+) -> bool {
+    if output.is_empty() {
+        return true;
+    }
+    wait_for_log(shared).await;
+    let written = tokio::select! {
+        w = socket.write_all(output) => w.is_ok(),
+        _ = kill.fired() => false,
+    };
+    if written {
+        shared.stats.net_output_bytes.add(output.len() as u64);
+        output.clear();
+        pushes.written(std::mem::take(pushed));
+    }
+    written
 }
 
 /// Hold replies until the write-ahead log acknowledges every record
