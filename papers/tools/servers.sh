@@ -60,7 +60,7 @@ write_machine() {
     echo "memory: $(free -g | awk '/Mem:/ {print $2}') GiB"
     echo "kernel: $(uname -r)"
     if command -v redis-server >/dev/null; then echo "redis: $(redis-server --version)"; fi
-    echo "convoy: $(git rev-parse --short HEAD), release build, default allocator (glibc malloc), --threads $(nproc)"
+    echo "convoy: $(git rev-parse --short HEAD), release build, glibc malloc behind convoy's counting allocator (src/metrics/alloc.rs), --threads $(nproc)"
     echo "date: $(date -u +%FT%TZ)"
   } > "$1"
 }
