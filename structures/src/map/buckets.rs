@@ -162,7 +162,7 @@ mod tests {
         }
         for (b, node) in nodes.iter().enumerate() {
             let got = buckets.get(b).map(|n| n as *const Node);
-            let want = [0, 4, 5, 7].contains(&b).then(|| &**node as *const Node);
+            let want = [0, 4, 5, 7].contains(&b).then_some(&**node as *const Node);
             assert_eq!(got, want, "bucket {b}");
         }
     }

@@ -434,6 +434,50 @@ where
         Reclamation { retired, freed }
     }
 
+    /// Walk the whole list and the directory (O(items + buckets), for
+    /// tests, on a map no writer is changing) and check invariants 1 and
+    /// 5: split-order keys ascend, dummy keys are unique, each dummy in the
+    /// list is the one its bucket's directory entry names, and the
+    /// directory names no other. (With the keys sorted, every item then
+    /// follows its bucket's dummy.) Panics, naming the broken invariant, if
+    /// one does not hold.
+    pub fn validate(&self, guard: &Guard) -> Shape {
+        check_guard(guard);
+        let mut shape = Shape::default();
+        let mut last: Option<&Node> = None;
+        let mut node = Some(self.list.head());
+        while let Some(n) = node {
+            if let Some(prev) = last {
+                assert!(prev.so_key <= n.so_key, "invariant 1: {:#x} before {:#x}", prev.so_key, n.so_key);
+                assert!(n.is_item() || prev.so_key < n.so_key, "invariant 1: two dummies with key {:#x}", n.so_key);
+            }
+            // Acquire: as in `List::find`.
+            let next = n.next.load(Ordering::Acquire, guard);
+            if n.is_item() {
+                if next.tag() == 0 {
+                    shape.items += 1;
+                }
+            } else {
+                shape.dummies += 1;
+                let b = n.so_key.reverse_bits() as usize;
+                assert!(
+                    self.buckets.get(b).is_some_and(|d| std::ptr::eq(d, n)),
+                    "invariant 5: the dummy with key {:#x} is not bucket {b}'s",
+                    n.so_key
+                );
+            }
+            last = Some(n);
+            // SAFETY: allocated while `guard` lives, as in `List::find`.
+            node = unsafe { next.with_tag(0).as_ref() };
+        }
+        // And the converse: every bucket the directory records is one of
+        // the dummies just met (so none was recorded before being linked,
+        // or recorded twice with different nodes).
+        let recorded = (0..self.buckets()).filter(|&b| self.buckets.get(b).is_some()).count();
+        assert_eq!(recorded, shape.dummies, "invariant 5: the directory and the list disagree");
+        shape
+    }
+
     /// The dummy node to start a search for `hash` from: its bucket's,
     /// initialising the bucket if `init`, else the nearest initialised
     /// ancestor's.
@@ -495,6 +539,15 @@ where
             let _ = self.size.compare_exchange(size, size * 2, Ordering::Relaxed, Ordering::Relaxed);
         }
     }
+}
+
+/// What [`SplitOrderedMap::validate`] counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Shape {
+    /// Dummy nodes: initialised buckets.
+    pub dummies: usize,
+    /// Unmarked items.
+    pub items: usize,
 }
 
 impl<K, V> Item<K, V> {

@@ -70,50 +70,15 @@ where
     }
 }
 
-/// Walk the list and check invariants 1 and 5 of the module doc: sorted
-/// split-order keys, one dummy per initialised bucket, and each item after
-/// its bucket's dummy. Returns (dummies, unmarked items).
+/// `map.validate()` as (dummies, items).
 fn check_invariants<K, V, S>(map: &SplitOrderedMap<K, V, S>) -> (usize, usize)
 where
     K: Hash + Eq + Send + Sync + 'static,
     V: Send + Sync + 'static,
     S: BuildHasher,
 {
-    let guard = map.pin();
-    let (mut dummies, mut items, mut last) = (0, 0, None::<u64>);
-    let mut bucket_seen = std::collections::HashSet::new();
-    for (k, _) in map.iter(&guard) {
-        let hash = map.hasher.hash_one(k);
-        let so = item_key(hash);
-        if let Some(l) = last {
-            assert!(l <= so, "items out of order");
-        }
-        last = Some(so);
-        items += 1;
-        bucket_seen.insert(hash as usize & (map.buckets() - 1));
-    }
-    let mut prev = None::<u64>;
-    let mut node = Some(map.list.head());
-    while let Some(n) = node {
-        if let Some(p) = prev {
-            assert!(p <= n.so_key, "list out of order: {p:#x} then {:#x}", n.so_key);
-            if !n.is_item() {
-                assert!(p < n.so_key, "two dummies with one key");
-            }
-        }
-        if !n.is_item() {
-            dummies += 1;
-            let b = (n.so_key.reverse_bits()) as usize;
-            assert!(
-                map.buckets.get(b).is_some_and(|d| std::ptr::eq(d, n)),
-                "dummy of bucket {b} is not the directory's"
-            );
-        }
-        prev = Some(n.so_key);
-        // SAFETY (test): quiescent map, pinned guard.
-        node = unsafe { n.next.load(Ordering::Acquire, &guard).with_tag(0).as_ref() };
-    }
-    (dummies, items)
+    let shape = map.validate(&map.pin());
+    (shape.dummies, shape.items)
 }
 
 /// Insert, get, remove and len on a handful of keys.
