@@ -1,6 +1,6 @@
 //! convoy's own concurrent structures.
 //!
-//! Each structure reaches atomics through the [`sync`] shim so that the
+//! Each structure reaches atomics through the `sync` shim (`src/sync.rs`) so that the
 //! `loom-tests` crate can model-check it (see that crate's README). This
 //! crate depends on nothing in convoy and on as little as possible
 //! elsewhere: crossbeam-epoch (for the map's memory reclamation), and

@@ -74,7 +74,7 @@
 //! bucket 0, whose dummy is the list's head and always exists. Two threads
 //! that initialise one bucket race to insert the same dummy key; the list
 //! admits one, the loser frees its own node and uses the winner's. The
-//! dummy is then recorded in the bucket directory ([`buckets`]), which is
+//! dummy is then recorded in the bucket directory (`map/buckets.rs`), which is
 //! segmented so that it too grows without copying.
 //!
 //! Lookups ([`SplitOrderedMap::get`]) never initialise: they start from the
@@ -83,7 +83,7 @@
 //!
 //! # The list
 //!
-//! The list is Michael's ([`list`]): a node is deleted by first marking
+//! The list is Michael's (`map/list.rs`): a node is deleted by first marking
 //! the low bit of its own `next` pointer (after which no CAS can link
 //! anything after it), then unlinking it with a CAS on its predecessor;
 //! any thread whose search meets a marked node unlinks it (helping).
@@ -566,6 +566,7 @@ impl<K, V> Item<K, V> {
 
 impl<K, V, S> fmt::Debug for SplitOrderedMap<K, V, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Relaxed: a snapshot for debugging output, publishing nothing.
         f.debug_struct("SplitOrderedMap")
             .field("len", &self.count.load(Ordering::Relaxed))
             .field("buckets", &self.size.load(Ordering::Relaxed))
