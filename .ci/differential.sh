@@ -47,7 +47,7 @@ pids+=("$redis_pid")
 wait_ready "$REDIS_PORT" "$redis_pid"
 
 failed=()
-for backend in mutex rwlock dashmap scc flurry papaya; do
+for backend in mutex rwlock dashmap scc flurry papaya lockfree; do
   port_free "$CONVOY_PORT"
   "$BIN" --backend "$backend" --port "$CONVOY_PORT" >"$WORK/convoy-$backend.log" 2>&1 &
   pid=$!

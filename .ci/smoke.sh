@@ -16,7 +16,7 @@ wait_ready() {
   done
 }
 
-for backend in mutex rwlock dashmap scc flurry papaya; do
+for backend in mutex rwlock dashmap scc flurry papaya lockfree; do
   "$BIN" --backend "$backend" --port "$PORT" 2>/tmp/convoy-smoke.log &
   pid=$!
   pids+=("$pid")
@@ -49,7 +49,7 @@ echo "smoke: every backend answered redis-cli and redis-benchmark"
 # `convoy wal inspect` finds the log whole.
 WALDIR=$(mktemp -d)
 trap 'cleanup; rm -rf "$WALDIR"' EXIT
-for backend in mutex papaya; do
+for backend in mutex papaya lockfree; do
   rm -rf "${WALDIR:?}"/*
   "$BIN" --backend "$backend" --port "$PORT" --appendonly yes --appendfsync always --dir "$WALDIR" 2>/tmp/convoy-smoke.log &
   pid=$!

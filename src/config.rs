@@ -22,6 +22,9 @@ pub enum Backend {
     Flurry,
     /// papaya: a lock-free table reclaimed by seize.
     Papaya,
+    /// convoy's own split-ordered list (structures::map): lock-free, epoch-reclaimed, with exact reclamation counts.
+    #[value(alias = "splitorder")]
+    Lockfree,
 }
 
 impl Backend {
@@ -34,6 +37,7 @@ impl Backend {
             Backend::Scc => "scc",
             Backend::Flurry => "flurry",
             Backend::Papaya => "papaya",
+            Backend::Lockfree => "lockfree",
         }
     }
 }

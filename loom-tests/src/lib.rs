@@ -2,6 +2,6 @@
 //! `tests/`; run them with (see README.md):
 //!
 //! ```text
-//! RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
-//!   LOOM_MAX_PREEMPTIONS=3 cargo test --release -p loom-tests
+//! RUSTFLAGS="--cfg loom --cfg crossbeam_loom" CARGO_TARGET_DIR=target/loom \
+//!   cargo test --release -p loom-tests
 //! ```

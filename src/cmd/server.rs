@@ -644,6 +644,13 @@ fn info_convoy<K: Keyspace>(s: &Shared<K>, out: &mut String) {
     field(out, "convoy_threads", s.config.worker_threads());
     field(out, "convoy_gate", format!("{:?}", s.gate.mode()).to_lowercase());
     field(out, "convoy_metrics", s.metrics.mode().name());
+    // Only backends that can count their garbage exactly report it (see
+    // `Keyspace::reclamation`): all databases together.
+    if let Some(r) = crate::keyspace::reclamation(&s.dbs) {
+        field(out, "convoy_reclamation_retired", r.retired);
+        field(out, "convoy_reclamation_freed", r.freed);
+        field(out, "convoy_reclamation_pending", r.pending());
+    }
 }
 
 fn info_replication(out: &mut String) {

@@ -1,4 +1,4 @@
-//! The keyspace: one map per database, behind one trait, six ways.
+//! The keyspace: one map per database, behind one trait, seven ways.
 //!
 //! This module knows keys, values and expiry: nothing of the protocol,
 //! connections or commands. Commands reach a backend only through
@@ -15,6 +15,7 @@
 //! | `scc` | [`scc`] | scc's `HashMap`: a lock per bucket array cell, epoch-reclaimed arrays |
 //! | `flurry` | [`flurry`] | a port of Java's `ConcurrentHashMap`, epoch-reclaimed |
 //! | `papaya` | [`papaya`] | lock-free reads and writes, reclaimed by `seize` |
+//! | `lockfree` | [`lockfree`] | convoy's own split-ordered list (`structures::map`): lock-free, grows without moving a node, reclaimed by epochs with exact counts |
 //!
 //! # The one design decision: per-key updates
 //!
@@ -28,8 +29,9 @@
 //!
 //! - the locked maps run the closure under their lock (global, shard or
 //!   bucket);
-//! - papaya and flurry hand out shared references and may run their own
-//!   update closures more than once, so there the map holds a small
+//! - papaya, flurry and lockfree hand out shared references (papaya and
+//!   flurry may run their own update closures more than once; lockfree
+//!   never replaces a value at all), so there the map holds a small
 //!   [`slot::Slot`] per key, a tiny lock around the entry, and the closure
 //!   runs under the slot's lock (see [`slot`] for the deleted-slot race).
 
@@ -39,6 +41,7 @@ pub mod expiry;
 pub mod flurry;
 pub mod gate;
 pub mod glob;
+pub mod lockfree;
 pub mod mutex;
 pub mod papaya;
 pub mod rwlock;
@@ -54,6 +57,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use structures::counter::StripedCounter;
 
 pub use entry::{now_ms, Entry, Str, UnixMillis, Value};
+pub use structures::map::Reclamation;
 
 /// A key as the maps store it: up to 24 bytes inline, longer ones on the
 /// heap.
@@ -87,7 +91,7 @@ pub type Hasher = ahash::RandomState;
 /// # Progress
 ///
 /// Each backend states its own: from a global lock (everything blocks) to
-/// papaya (lookups and the map's own writes lock-free; the per-key slot lock
+/// papaya and lockfree (lookups and the map's own writes lock-free; the per-key slot lock
 /// is held only by updates of that key).
 ///
 /// # Expiry
@@ -125,6 +129,15 @@ pub trait Keyspace: Send + Sync + 'static {
     /// Whether the map is empty.
     fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Nodes this map has unlinked and handed to its reclamation scheme
+    /// (retired), and how many of those have been freed, if the backend
+    /// can tell exactly. Only convoy's own `lockfree` can: the other
+    /// backends reclaim inside their libraries (or free at once, under a
+    /// lock), so they answer `None` and report nothing.
+    fn reclamation(&self) -> Option<Reclamation> {
+        None
     }
 }
 
@@ -513,10 +526,20 @@ macro_rules! with_backend {
                 type $K = $crate::keyspace::papaya::PapayaMap;
                 $body
             }
+            "lockfree" | "splitorder" => {
+                type $K = $crate::keyspace::lockfree::LockFreeMap;
+                $body
+            }
             _ => $fallback,
         }
     };
 }
 
 /// Every backend name, in the order `--help` lists them.
-pub const BACKENDS: &[&str] = &["mutex", "rwlock", "dashmap", "scc", "flurry", "papaya"];
+pub const BACKENDS: &[&str] = &["mutex", "rwlock", "dashmap", "scc", "flurry", "papaya", "lockfree"];
+
+/// The reclamation figures of all of `dbs` together, if their backend can
+/// tell (see [`Keyspace::reclamation`]).
+pub fn reclamation<K: Keyspace>(dbs: &[Db<K>]) -> Option<Reclamation> {
+    dbs.iter().map(|db| db.map().reclamation()).try_fold(Reclamation::default(), |sum, r| r.map(|r| sum + r))
+}

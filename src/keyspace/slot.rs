@@ -43,7 +43,7 @@
 //! flurry) frees it only after every such thread has left its critical
 //! section. The `dead` flag makes those late visitors harmless.
 
-use super::{Entry, Keyspace};
+use super::{Entry, Keyspace, Reclamation};
 use parking_lot::Mutex;
 
 /// One key's entry, behind a small lock.
@@ -96,6 +96,11 @@ pub trait SlotTable: Send + Sync + 'static {
 
     /// Visit every slot; `f` returns `false` to stop.
     fn for_each_slot(&self, f: impl FnMut(&[u8], &Slot) -> bool);
+
+    /// See [`Keyspace::reclamation`].
+    fn reclamation(&self) -> Option<Reclamation> {
+        None
+    }
 }
 
 /// A [`Keyspace`] from any [`SlotTable`].
@@ -149,5 +154,9 @@ impl<T: SlotTable> Keyspace for SlotMap<T> {
             Some(e) => f(k, e),
             None => true,
         });
+    }
+
+    fn reclamation(&self) -> Option<Reclamation> {
+        self.table.reclamation()
     }
 }

@@ -9,9 +9,12 @@
 //! them (`redis_commands_total{cmd="set"}`, `redis_errors_total{err="ERR"}`,
 //! `redis_db_keys{db="db0"}` ...), so that a dashboard or an alert written
 //! for Redis behind redis_exporter reads convoy unchanged. What Redis has no
-//! word for is named `convoy_...`: the write-ahead log's fsync figures, and
-//! a real latency histogram per command, `convoy_command_duration_seconds`,
-//! where redis_exporter can only offer the three percentiles INFO prints.
+//! word for is named `convoy_...`: the write-ahead log's fsync figures, a
+//! real latency histogram per command, `convoy_command_duration_seconds`,
+//! where redis_exporter can only offer the three percentiles INFO prints,
+//! and, on the `lockfree` backend, its memory reclamation figures
+//! (`convoy_reclamation_retired_total`, `convoy_reclamation_freed_total`,
+//! `convoy_reclamation_pending`).
 //!
 //! Every sample carries a `backend` label (`mutex`, `papaya` ...): the point
 //! of convoy is comparing backends, and one Prometheus scraping several
@@ -264,7 +267,8 @@ impl<K: Keyspace> Collector for ServerCollector<K> {
         self.encode_persistence(e)?;
         self.encode_stats(e)?;
         encode_commands(e, &self.shared.metrics.snapshot())?;
-        self.encode_keyspace(e)
+        self.encode_keyspace(e)?;
+        self.encode_reclamation(e)
     }
 }
 
@@ -398,6 +402,31 @@ impl<K: Keyspace> ServerCollector<K> {
             "redis_instantaneous_ops_per_sec",
             "Commands per second over the last 1.6 s, sampled every 100 ms (INFO instantaneous_ops_per_sec).",
             s.stats.ops_rate.per_sec(),
+        )
+    }
+
+    /// INFO convoy's reclamation figures, for a backend that counts them
+    /// (see [`Keyspace::reclamation`]); nothing at all for the others, so
+    /// that a dashboard shows no series rather than a false zero.
+    fn encode_reclamation(&self, e: &mut DescriptorEncoder) -> fmt::Result {
+        let Some(r) = crate::keyspace::reclamation(&self.shared.dbs) else { return Ok(()) };
+        counter(
+            e,
+            "convoy_reclamation_retired",
+            "Map nodes unlinked and handed to the epoch collector since start (INFO convoy_reclamation_retired).",
+            r.retired,
+        )?;
+        counter(
+            e,
+            "convoy_reclamation_freed",
+            "Of the retired nodes, those whose deferred free has run (INFO convoy_reclamation_freed).",
+            r.freed,
+        )?;
+        gauge(
+            e,
+            "convoy_reclamation_pending",
+            "Retired nodes not yet freed: garbage waiting for pinned threads to move on (INFO convoy_reclamation_pending).",
+            r.pending(),
         )
     }
 
