@@ -1,96 +1,394 @@
 //! The keyspace backends in-process, no network: what each map costs per
 //! operation, alone and with threads contending, through the same
-//! `Keyspace` trait the server uses.
+//! [`Keyspace`] trait the server uses (`read` and `update`, nothing else).
 //!
-//! Run: `cargo bench --bench maps` (add `-- papaya` to pick one backend).
+//! # Workloads: conc-map-bench's three mixes
+//!
+//! Jon Gjengset's `bustle` crate (a port of libcuckoo's "universal
+//! benchmark", whose mixes follow YCSB's) runs a mix of reads, inserts,
+//! removes and updates against a concurrent map; `conc-map-bench` (by the
+//! author of DashMap) runs three such mixes against the Rust maps, and these
+//! are the three mixes here:
+//!
+//! | mix | read | insert | remove | update | prefilled |
+//! | --- | ---: | ---: | ---: | ---: | ---: |
+//! | `read-heavy` | 98% | 1% | 1% | 0% | 75% of the key space |
+//! | `exchange` | 10% | 40% | 40% | 10% | 75% of the key space |
+//! | `rapid-grow` | 5% | 80% | 5% | 10% | empty |
+//!
+//! As in bustle, the operations come from a shuffled deck of 100 (so the
+//! proportions are exact over every 100 operations), and each operation is
+//! one call of the trait:
+//!
+//! - read: `read(key, |e| e.is_some())`;
+//! - insert: `update` storing a small string entry, whether or not the key
+//!   was there;
+//! - update: `update` replacing the entry with a small string if the key is
+//!   there, leaving an absent key absent (bustle's update never inserts);
+//! - remove: `update` leaving `None`.
+//!
+//! Keys come from a fixed key space of `CONVOY_BENCH_KEYS` keys (default
+//! 2^16 = 65,536, named `key:000000012345` as redis-benchmark names them),
+//! drawn either **uniformly** or **Zipf**-distributed with exponent
+//! s = 0.99, YCSB's "zipfian constant": the key of rank r is drawn with
+//! probability proportional to 1/r^0.99, so over 65,536 keys the hottest key
+//! takes about 8% of the operations and the hottest hundred about 45%. Zipf
+//! is what makes per-shard and per-key locks collide: every thread wants the
+//! same few keys.
+//!
+//! This is where the mixes differ from bustle's: bustle gives each thread
+//! its own keys, inserts fresh keys in order and removes the oldest first,
+//! so every insert adds a key and every remove removes one (and a key
+//! distribution has no meaning). Here every operation draws its key from
+//! the distribution, as clients of a server do, so an insert may overwrite
+//! and a remove may miss. The maps still change size the way the mixes
+//! intend: rapid-grow fills an empty map (to about 45% of the key space by
+//! the end of a round), exchange churns a map from 75% towards half full,
+//! read-heavy barely changes it.
+//!
+//! # What one measurement is: rounds
+//!
+//! As in bustle, a *round* starts from a fresh map (`Keyspace::new`),
+//! prefilled with the mix's fraction of the key space (a fixed
+//! pseudo-random subset, inserted by the worker threads themselves), then
+//! runs 0.75 operations per key of the key space (bustle's default
+//! `operations(0.75)`), split evenly among the threads. The clock runs from
+//! when every thread has passed a barrier to when the last one finishes;
+//! building, prefilling and dropping the map are not timed.
+//!
+//! criterion asks for `iters` operations at a time; they run as consecutive
+//! rounds (the last one cut short) and the rounds' times are summed. Every
+//! timed operation is therefore made in the same regime, whatever iteration
+//! count criterion picks: rapid-grow always measures a map growing from
+//! empty, never one that has long been saturated.
+//!
+//! Each thread's operations and keys are drawn once per workload, from a
+//! fixed seed, before anything is timed: drawing a Zipf key costs tens of
+//! nanoseconds, as much as a read, and every backend replays exactly the
+//! same operations.
+//!
+//! # Benchmarks
+//!
+//! - `maps/<mix>/<uniform|zipf>/<backend>/<threads>`: the mixes, on 1 and 2
+//!   threads, then doubling up to `std::thread::available_parallelism`, and
+//!   that count itself.
+//! - `maps/op/read/<backend>`, `maps/op/update/<backend>`: one thread, one
+//!   call at a time on a map holding every key (an update replaces an
+//!   entry), keys visited in a fixed random order: the uncontended cost of
+//!   one call, without a mix's bookkeeping.
+//!
+//! Every backend in [`BACKENDS`] is measured, through [`convoy::with_backend!`]:
+//! a backend added there is picked up without a change here. Throughput is
+//! in operations per second (criterion's `elem/s`).
+//!
+//! # Running
+//!
+//! `cargo bench --bench maps` runs everything; a regular expression after
+//! `--` picks benchmarks by name (`-- papaya`, `-- read-heavy/zipf`,
+//! `-- 'maps/exchange/.*/mutex/2'`). `CONVOY_BENCH_SECS` sets each
+//! benchmark's measurement time in seconds (default 1; warm-up is a third
+//! of it). `python3 benches/summary.py` prints the medians and their ratios
+//! to papaya and to mutex (see `benches/README.md`).
 
 use bytes::Bytes;
 use convoy::keyspace::{Entry, Keyspace, BACKENDS};
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput};
+use rand::rngs::SmallRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_distr::{Distribution, Zipf};
 use std::hint::black_box;
-use std::sync::{Arc, Barrier};
+use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
-const KEYS: usize = 100_000;
+/// The key space's default size (see `CONVOY_BENCH_KEYS`): small enough to
+/// sit in a server CPU's last-level cache, as a small Redis dataset does,
+/// and to keep a round (and its prefill) to a few milliseconds.
+const DEFAULT_KEYS: usize = 1 << 16;
 
-fn keys() -> Vec<Bytes> {
-    (0..KEYS).map(|i| Bytes::from(format!("key:{i:06}"))).collect()
+/// YCSB's zipfian constant.
+const ZIPF_EXPONENT: f64 = 0.99;
+
+/// Every workload is drawn from this seed: reruns and backends see the same
+/// operations.
+const SEED: u64 = 0x00C0_4F0E;
+
+/// One operation of a mix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Read,
+    Insert,
+    Remove,
+    Update,
 }
 
-fn filled<K: Keyspace>(keys: &[Bytes]) -> K {
-    let map = K::new();
-    for k in keys {
-        map.update(k, |slot| *slot = Some(Entry::string(Bytes::from_static(b"xxx"))));
+/// A mix: percentages of each operation (summing to 100), and the fraction
+/// of the key space present when a round starts.
+struct Mix {
+    name: &'static str,
+    read: usize,
+    insert: usize,
+    remove: usize,
+    update: usize,
+    prefill: f64,
+}
+
+/// conc-map-bench's mixes (its `workloads.rs`), with its prefill fractions.
+const MIXES: [Mix; 3] = [
+    Mix { name: "read-heavy", read: 98, insert: 1, remove: 1, update: 0, prefill: 0.75 },
+    Mix { name: "exchange", read: 10, insert: 40, remove: 40, update: 10, prefill: 0.75 },
+    Mix { name: "rapid-grow", read: 5, insert: 80, remove: 5, update: 10, prefill: 0.0 },
+];
+
+/// How keys are drawn from the key space.
+#[derive(Clone, Copy, Debug)]
+enum Dist {
+    Uniform,
+    Zipf,
+}
+
+impl Dist {
+    fn name(self) -> &'static str {
+        match self {
+            Dist::Uniform => "uniform",
+            Dist::Zipf => "zipf",
+        }
     }
-    map
 }
 
-/// `threads` threads each doing `iters` operations, 90% reads, 10% writes
-/// over uniformly chosen keys; returns the wall time.
-fn mixed<K: Keyspace>(map: &Arc<K>, keys: &Arc<Vec<Bytes>>, threads: usize, iters: u64) -> Duration {
-    let barrier = Arc::new(Barrier::new(threads + 1));
-    let handles: Vec<_> = (0..threads)
-        .map(|t| {
-            let (map, keys, barrier) = (map.clone(), keys.clone(), barrier.clone());
-            std::thread::spawn(move || {
-                let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ t as u64;
-                barrier.wait();
-                for i in 0..iters {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    let k = &keys[(x as usize) % keys.len()];
-                    if i % 10 == 0 {
-                        map.update(k, |slot| *slot = Some(Entry::string(Bytes::from_static(b"yyy"))));
-                    } else {
-                        black_box(map.read(k, |e| e.is_some()));
-                    }
-                }
+/// One operation, ready to replay: 8 bytes, so a thread's whole round
+/// streams through the cache without disturbing the map much.
+#[derive(Clone, Copy)]
+struct Op {
+    kind: Kind,
+    key: u32,
+}
+
+/// A mix, a distribution and a thread count, drawn out in full.
+struct Workload {
+    /// Keys (indices into the key space) inserted before each round.
+    prefill: Vec<u32>,
+    /// Each thread's operations for one full round.
+    ops: Vec<Vec<Op>>,
+}
+
+impl Workload {
+    fn new(mix: &Mix, dist: Dist, threads: usize, keys: usize) -> Workload {
+        assert_eq!(mix.read + mix.insert + mix.remove + mix.update, 100, "{}: percentages must sum to 100", mix.name);
+        let mut rng = SmallRng::seed_from_u64(SEED);
+        let mut prefill: Vec<u32> = (0..keys as u32).collect();
+        prefill.shuffle(&mut rng);
+        prefill.truncate((keys as f64 * mix.prefill) as usize);
+
+        let mut deck = Vec::with_capacity(100);
+        for (kind, n) in
+            [(Kind::Read, mix.read), (Kind::Insert, mix.insert), (Kind::Remove, mix.remove), (Kind::Update, mix.update)]
+        {
+            deck.extend(std::iter::repeat_n(kind, n));
+        }
+        deck.shuffle(&mut rng);
+
+        let zipf = Zipf::new(keys as f64, ZIPF_EXPONENT).expect("a valid Zipf distribution");
+        let round = round_len(keys);
+        let ops = (0..threads)
+            .map(|t| {
+                (0..share(round, threads, t))
+                    .map(|i| {
+                        let key = match dist {
+                            Dist::Uniform => rng.random_range(0..keys),
+                            // Ranks run from 1 to `keys`; rank 1 is key 0.
+                            Dist::Zipf => zipf.sample(&mut rng) as usize - 1,
+                        };
+                        Op { kind: deck[i % deck.len()], key: key as u32 }
+                    })
+                    .collect()
             })
-        })
-        .collect();
-    barrier.wait();
-    let start = Instant::now();
-    handles.into_iter().for_each(|h| h.join().unwrap());
-    start.elapsed()
-}
+            .collect();
+        Workload { prefill, ops }
+    }
 
-fn bench_backend<K: Keyspace>(c: &mut Criterion) {
-    let keys = Arc::new(keys());
-    let map: Arc<K> = Arc::new(filled(&keys));
-    let mut group = c.benchmark_group(format!("maps/{}", K::NAME));
-    group.throughput(Throughput::Elements(1));
-    group.bench_function("read", |b| {
-        let mut i = 0;
-        b.iter(|| {
-            i = (i + 7919) % KEYS;
-            black_box(map.read(&keys[i], |e| e.is_some()))
-        })
-    });
-    group.bench_function("update", |b| {
-        let mut i = 0;
-        b.iter(|| {
-            i = (i + 7919) % KEYS;
-            map.update(&keys[i], |slot| *slot = Some(Entry::string(Bytes::from_static(b"zzz"))))
-        })
-    });
-    for threads in [1, 2, 4] {
-        group.bench_with_input(BenchmarkId::new("mixed-90-10", threads), &threads, |b, &threads| {
-            b.iter_custom(|iters| mixed(&map, &keys, threads, iters.div_ceil(threads as u64)))
+    /// Time `iters` operations, as rounds on fresh maps of type `K`.
+    fn run<K: Keyspace>(&self, keys: &[Bytes], iters: u64) -> Duration {
+        let round = self.ops.iter().map(Vec::len).sum::<usize>() as u64;
+        let mut left = iters;
+        let mut total = Duration::ZERO;
+        while left > 0 {
+            let n = left.min(round);
+            total += self.round::<K>(keys, n as usize);
+            left -= n;
+        }
+        total
+    }
+
+    /// One round of `n` operations (at most a full round) on a fresh map:
+    /// the time from the first thread's start to the last one's finish.
+    fn round<K: Keyspace>(&self, keys: &[Bytes], n: usize) -> Duration {
+        let map = K::new();
+        let threads = self.ops.len();
+        let barrier = Barrier::new(threads);
+        let spans: Vec<(Instant, Instant)> = std::thread::scope(|s| {
+            let workers: Vec<_> = self
+                .ops
+                .iter()
+                .enumerate()
+                .map(|(t, ops)| {
+                    let (map, barrier) = (&map, &barrier);
+                    let ops = &ops[..share(n, threads, t)];
+                    s.spawn(move || {
+                        for &k in self.prefill.iter().skip(t).step_by(threads) {
+                            apply(map, &keys[k as usize], Kind::Insert);
+                        }
+                        barrier.wait();
+                        let start = Instant::now();
+                        for op in ops {
+                            apply(map, &keys[op.key as usize], op.kind);
+                        }
+                        (start, Instant::now())
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().expect("a benchmark thread panicked")).collect()
         });
+        let start = spans.iter().map(|s| s.0).min().expect("at least one thread");
+        let end = spans.iter().map(|s| s.1).max().expect("at least one thread");
+        end - start
     }
-    group.finish();
 }
 
-fn all_backends(c: &mut Criterion) {
-    for name in BACKENDS {
-        convoy::with_backend!(*name, K => bench_backend::<K>(c), _ => unreachable!());
+/// Operations in one full round: bustle's default, 0.75 per key.
+fn round_len(keys: usize) -> usize {
+    (keys * 3 / 4).max(1)
+}
+
+/// Thread `t`'s share of `n` operations split among `threads`.
+fn share(n: usize, threads: usize, t: usize) -> usize {
+    n / threads + usize::from(t < n % threads)
+}
+
+/// The entry inserts and updates store: a short string, as most Redis
+/// values are.
+fn value() -> Entry {
+    Entry::string(Bytes::from_static(b"value"))
+}
+
+/// One operation through the `Keyspace` trait.
+#[inline]
+fn apply<K: Keyspace>(map: &K, key: &[u8], kind: Kind) {
+    match kind {
+        Kind::Read => {
+            black_box(map.read(key, |e| e.is_some()));
+        }
+        Kind::Insert => map.update(key, |slot| *slot = Some(value())),
+        Kind::Update => map.update(key, |slot| {
+            if let Some(e) = slot {
+                *e = value();
+            }
+        }),
+        Kind::Remove => map.update(key, |slot| *slot = None),
     }
+}
+
+/// The thread counts measured: 1 and 2, then doubling up to the core
+/// count, and the core count itself.
+fn thread_counts() -> Vec<usize> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut counts = vec![1, 2];
+    let mut t = 4;
+    while t < cores {
+        counts.push(t);
+        t *= 2;
+    }
+    if cores > 2 {
+        counts.push(cores);
+    }
+    counts
+}
+
+/// A positive number from the environment variable `name`, or `default`.
+fn env_number<T: std::str::FromStr + PartialOrd + Default>(name: &str, default: T) -> T {
+    match std::env::var(name) {
+        Err(_) => default,
+        Ok(s) => match s.parse::<T>() {
+            Ok(v) if v > T::default() => v,
+            _ => panic!("{name}={s:?}: expected a positive number"),
+        },
+    }
+}
+
+fn key_space() -> Vec<Bytes> {
+    let n = env_number("CONVOY_BENCH_KEYS", DEFAULT_KEYS);
+    assert!(n <= u32::MAX as usize, "CONVOY_BENCH_KEYS: at most 2^32 keys");
+    (0..n).map(|i| Bytes::from(format!("key:{i:012}"))).collect()
+}
+
+fn bench_mixes(c: &mut Criterion) {
+    let keys = key_space();
+    for mix in &MIXES {
+        for dist in [Dist::Uniform, Dist::Zipf] {
+            let mut group = c.benchmark_group(format!("maps/{}/{}", mix.name, dist.name()));
+            group.throughput(Throughput::Elements(1));
+            // Few long samples of the same length: each sample is whole rounds.
+            group.sampling_mode(SamplingMode::Flat);
+            for threads in thread_counts() {
+                let workload = Workload::new(mix, dist, threads, keys.len());
+                for &name in BACKENDS {
+                    convoy::with_backend!(name, K => {
+                        group.bench_function(BenchmarkId::new(name, threads), |b| {
+                            b.iter_custom(|iters| workload.run::<K>(&keys, iters))
+                        });
+                    }, _ => unreachable!("{name} is in BACKENDS but not in with_backend!"));
+                }
+            }
+            group.finish();
+        }
+    }
+}
+
+fn bench_single_ops(c: &mut Criterion) {
+    let keys = key_space();
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.shuffle(&mut SmallRng::seed_from_u64(SEED));
+    for kind in [Kind::Read, Kind::Update] {
+        let mut group = c.benchmark_group(format!("maps/op/{}", format!("{kind:?}").to_lowercase()));
+        group.throughput(Throughput::Elements(1));
+        for &name in BACKENDS {
+            convoy::with_backend!(name, K => {
+                // Filled on first use, so a filtered-out backend costs nothing.
+                let mut map: Option<K> = None;
+                let mut i = 0;
+                group.bench_function(name, |b| {
+                    let map = map.get_or_insert_with(|| {
+                        let map = K::new();
+                        for k in &keys {
+                            apply(&map, k, Kind::Insert);
+                        }
+                        map
+                    });
+                    b.iter(|| {
+                        i = (i + 1) % order.len();
+                        apply(map, &keys[order[i]], kind)
+                    })
+                });
+            }, _ => unreachable!("{name} is in BACKENDS but not in with_backend!"));
+        }
+        group.finish();
+    }
+}
+
+/// Measurement time from `CONVOY_BENCH_SECS` (default 1 s), warm-up a
+/// third of it, 20 samples. Command-line flags (`--measurement-time`,
+/// `--sample-size` ...) still override these.
+fn config() -> Criterion {
+    let secs = env_number("CONVOY_BENCH_SECS", 1.0_f64);
+    Criterion::default()
+        .measurement_time(Duration::from_secs_f64(secs))
+        .warm_up_time(Duration::from_secs_f64(secs / 3.0))
+        .sample_size(20)
 }
 
 criterion_group! {
     name = benches;
-    config = Criterion::default().measurement_time(Duration::from_secs(2)).warm_up_time(Duration::from_millis(500));
-    targets = all_backends
+    config = config();
+    targets = bench_mixes, bench_single_ops
 }
 criterion_main!(benches);
