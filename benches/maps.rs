@@ -32,7 +32,7 @@
 //! drawn either **uniformly** or **Zipf**-distributed with exponent
 //! s = 0.99, YCSB's "zipfian constant": the key of rank r is drawn with
 //! probability proportional to 1/r^0.99, so over 65,536 keys the hottest key
-//! takes about 8% of the operations and the hottest hundred about 45%. Zipf
+//! takes 8% of the operations, the ten hottest 24%, the hundred hottest 43%. Zipf
 //! is what makes per-shard and per-key locks collide: every thread wants the
 //! same few keys.
 //!
@@ -42,25 +42,29 @@
 //! distribution has no meaning). Here every operation draws its key from
 //! the distribution, as clients of a server do, so an insert may overwrite
 //! and a remove may miss. The maps still change size the way the mixes
-//! intend: rapid-grow fills an empty map (to about 45% of the key space by
-//! the end of a round), exchange churns a map from 75% towards half full,
-//! read-heavy barely changes it.
+//! intend (figures at the end of a round, uniform and Zipf keys): rapid-grow
+//! fills an empty map (to 44% and 18% of the key space: Zipf inserts the
+//! same hot keys again and again), exchange churns a map from 75% towards
+//! half full (64% and 70%), read-heavy barely changes it (75%).
 //!
 //! # What one measurement is: rounds
 //!
 //! As in bustle, a *round* starts from a fresh map (`Keyspace::new`),
 //! prefilled with the mix's fraction of the key space (a fixed
-//! pseudo-random subset, inserted by the worker threads themselves), then
-//! runs 0.75 operations per key of the key space (bustle's default
-//! `operations(0.75)`), split evenly among the threads. The clock runs from
-//! when every thread has passed a barrier to when the last one finishes;
-//! building, prefilling and dropping the map are not timed.
+//! pseudo-random subset), then runs 0.75 operations per key of the key
+//! space (bustle's default `operations(0.75)`), split evenly among the
+//! threads. Building, prefilling and dropping maps are not timed.
 //!
-//! criterion asks for `iters` operations at a time; they run as consecutive
-//! rounds (the last one cut short) and the rounds' times are summed. Every
-//! timed operation is therefore made in the same regime, whatever iteration
-//! count criterion picks: rapid-grow always measures a map growing from
-//! empty, never one that has long been saturated.
+//! criterion asks for `iters` operations at a time. They continue the
+//! current round where the last request left it, starting fresh rounds as
+//! rounds run out: every timed operation is made in the same regime,
+//! whatever iteration count criterion picks (rapid-grow always measures a
+//! map growing from empty, never one that has long been saturated), and the
+//! cost of a prefill is spread over a whole round's operations, so that
+//! criterion's warm-up, which starts from a single iteration, still learns
+//! how long an operation takes. Each stretch of a round runs on fresh
+//! threads, released together by a spinning barrier; the clock runs from
+//! the first thread's start to the last one's finish.
 //!
 //! Each thread's operations and keys are drawn once per workload, from a
 //! fixed seed, before anything is timed: drawing a Zipf key costs tens of
@@ -98,7 +102,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Zipf};
 use std::hint::black_box;
-use std::sync::Barrier;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// The key space's default size (see `CONVOY_BENCH_KEYS`): small enough to
@@ -189,7 +193,7 @@ impl Workload {
         deck.shuffle(&mut rng);
 
         let zipf = Zipf::new(keys as f64, ZIPF_EXPONENT).expect("a valid Zipf distribution");
-        let round = round_len(keys);
+        let round = ops_per_round(keys);
         let ops = (0..threads)
             .map(|t| {
                 (0..share(round, threads, t))
@@ -207,38 +211,53 @@ impl Workload {
         Workload { prefill, ops }
     }
 
-    /// Time `iters` operations, as rounds on fresh maps of type `K`.
-    fn run<K: Keyspace>(&self, keys: &[Bytes], iters: u64) -> Duration {
-        let round = self.ops.iter().map(Vec::len).sum::<usize>() as u64;
-        let mut left = iters;
-        let mut total = Duration::ZERO;
-        while left > 0 {
-            let n = left.min(round);
-            total += self.round::<K>(keys, n as usize);
-            left -= n;
-        }
-        total
+    /// Operations in one full round, all threads together.
+    fn round_len(&self) -> usize {
+        self.ops.iter().map(Vec::len).sum()
     }
 
-    /// One round of `n` operations (at most a full round) on a fresh map:
-    /// the time from the first thread's start to the last one's finish.
-    fn round<K: Keyspace>(&self, keys: &[Bytes], n: usize) -> Duration {
+    /// A fresh map with this workload's prefill.
+    fn fresh_map<K: Keyspace>(&self, keys: &[Bytes]) -> K {
         let map = K::new();
+        for &k in &self.prefill {
+            apply(&map, &keys[k as usize], Kind::Insert);
+        }
+        // No writer runs meanwhile, so `len` must be exact: a map that
+        // loses or duplicates keys is caught before it is measured.
+        assert_eq!(map.len(), self.prefill.len(), "{}: prefilled keys", K::NAME);
+        map
+    }
+
+    /// Run operations `from..to` of a round on `map`, each thread its share
+    /// (thread `t` has done `share(x, threads, t)` of the first `x`): the
+    /// time from the first thread's start to the last one's finish.
+    fn stretch<K: Keyspace>(&self, map: &K, keys: &[Bytes], from: usize, to: usize) -> Duration {
         let threads = self.ops.len();
-        let barrier = Barrier::new(threads);
+        let arrived = AtomicUsize::new(0);
         let spans: Vec<(Instant, Instant)> = std::thread::scope(|s| {
             let workers: Vec<_> = self
                 .ops
                 .iter()
                 .enumerate()
                 .map(|(t, ops)| {
-                    let (map, barrier) = (&map, &barrier);
-                    let ops = &ops[..share(n, threads, t)];
+                    let ops = &ops[share(from, threads, t)..share(to, threads, t)];
+                    let arrived = &arrived;
                     s.spawn(move || {
-                        for &k in self.prefill.iter().skip(t).step_by(threads) {
-                            apply(map, &keys[k as usize], Kind::Insert);
+                        // A spinning barrier: a thread parked in a futex
+                        // takes tens of microseconds to wake, longer on a
+                        // busy machine, and a stretch may be short. It
+                        // yields after a while, in case there are more
+                        // threads than cores.
+                        arrived.fetch_add(1, Ordering::AcqRel);
+                        let mut spins = 0u32;
+                        while arrived.load(Ordering::Acquire) < threads {
+                            if spins < 100_000 {
+                                spins += 1;
+                                std::hint::spin_loop();
+                            } else {
+                                std::thread::yield_now();
+                            }
                         }
-                        barrier.wait();
                         let start = Instant::now();
                         for op in ops {
                             apply(map, &keys[op.key as usize], op.kind);
@@ -255,8 +274,44 @@ impl Workload {
     }
 }
 
+/// A [`Workload`] being replayed on maps of type `K`: the current round's
+/// map and how many of the round's operations it has seen.
+struct Replay<'a, K> {
+    workload: &'a Workload,
+    keys: &'a [Bytes],
+    map: Option<K>,
+    done: usize,
+}
+
+impl<'a, K: Keyspace> Replay<'a, K> {
+    fn new(workload: &'a Workload, keys: &'a [Bytes]) -> Self {
+        Replay { workload, keys, map: None, done: 0 }
+    }
+
+    /// Time the next `iters` operations, starting fresh rounds as needed.
+    fn run(&mut self, iters: u64) -> Duration {
+        let round = self.workload.round_len();
+        let mut left = iters;
+        let mut total = Duration::ZERO;
+        while left > 0 {
+            if self.map.is_none() || self.done == round {
+                // Drop the old map before building the next: one at a time.
+                self.map = None;
+                self.map = Some(self.workload.fresh_map(self.keys));
+                self.done = 0;
+            }
+            let n = left.min((round - self.done) as u64) as usize;
+            let map = self.map.as_ref().expect("just built");
+            total += self.workload.stretch(map, self.keys, self.done, self.done + n);
+            self.done += n;
+            left -= n as u64;
+        }
+        total
+    }
+}
+
 /// Operations in one full round: bustle's default, 0.75 per key.
-fn round_len(keys: usize) -> usize {
+fn ops_per_round(keys: usize) -> usize {
     (keys * 3 / 4).max(1)
 }
 
@@ -333,9 +388,8 @@ fn bench_mixes(c: &mut Criterion) {
                 let workload = Workload::new(mix, dist, threads, keys.len());
                 for &name in BACKENDS {
                     convoy::with_backend!(name, K => {
-                        group.bench_function(BenchmarkId::new(name, threads), |b| {
-                            b.iter_custom(|iters| workload.run::<K>(&keys, iters))
-                        });
+                        let mut replay = Replay::<K>::new(&workload, &keys);
+                        group.bench_function(BenchmarkId::new(name, threads), |b| b.iter_custom(|iters| replay.run(iters)));
                     }, _ => unreachable!("{name} is in BACKENDS but not in with_backend!"));
                 }
             }
