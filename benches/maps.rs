@@ -91,8 +91,10 @@
 //! `--` picks benchmarks by name (`-- papaya`, `-- read-heavy/zipf`,
 //! `-- 'maps/exchange/.*/mutex/2'`). `CONVOY_BENCH_SECS` sets each
 //! benchmark's measurement time in seconds (default 1; warm-up is a third
-//! of it). `python3 benches/summary.py` prints the medians and their ratios
-//! to papaya and to mutex (see `benches/README.md`).
+//! of it); `CONVOY_BENCH_PLOTS=1` draws criterion's HTML plots (off by
+//! default: they take longer than the measurements).
+//! `python3 benches/summary.py` prints the medians and their ratios to
+//! papaya and to mutex (see `benches/README.md`).
 
 use bytes::Bytes;
 use convoy::keyspace::{Entry, Keyspace, BACKENDS};
@@ -430,14 +432,20 @@ fn bench_single_ops(c: &mut Criterion) {
 }
 
 /// Measurement time from `CONVOY_BENCH_SECS` (default 1 s), warm-up a
-/// third of it, 20 samples. Command-line flags (`--measurement-time`,
-/// `--sample-size` ...) still override these.
+/// third of it, 20 samples; no plots unless `CONVOY_BENCH_PLOTS=1` (drawing
+/// them takes several times longer than measuring, on 2 cores).
+/// Command-line flags (`--measurement-time`, `--sample-size` ...) still
+/// override these.
 fn config() -> Criterion {
     let secs = env_number("CONVOY_BENCH_SECS", 1.0_f64);
-    Criterion::default()
+    let criterion = Criterion::default()
         .measurement_time(Duration::from_secs_f64(secs))
         .warm_up_time(Duration::from_secs_f64(secs / 3.0))
-        .sample_size(20)
+        .sample_size(20);
+    match std::env::var("CONVOY_BENCH_PLOTS").as_deref() {
+        Ok("1") => criterion.with_plots(),
+        _ => criterion.without_plots(),
+    }
 }
 
 criterion_group! {
