@@ -50,10 +50,10 @@
 //! # What one measurement is: rounds
 //!
 //! As in bustle, a *round* starts from a fresh map (`Keyspace::new`),
-//! prefilled with the mix's fraction of the key space (a fixed
-//! pseudo-random subset), then runs 0.75 operations per key of the key
-//! space (bustle's default `operations(0.75)`), split evenly among the
-//! threads. Building, prefilling and dropping maps are not timed.
+//! prefilled by the worker threads with the mix's fraction of the key
+//! space (a fixed pseudo-random subset), then runs 0.75 operations per key
+//! of the key space (bustle's default `operations(0.75)`), split evenly
+//! among the threads. Building, prefilling and dropping maps are not timed.
 //!
 //! criterion asks for `iters` operations at a time. They continue the
 //! current round where the last request left it, starting fresh rounds as
@@ -218,24 +218,17 @@ impl Workload {
         self.ops.iter().map(Vec::len).sum()
     }
 
-    /// A fresh map with this workload's prefill.
-    fn fresh_map<K: Keyspace>(&self, keys: &[Bytes]) -> K {
-        let map = K::new();
-        for &k in &self.prefill {
-            apply(&map, &keys[k as usize], Kind::Insert);
-        }
-        // No writer runs meanwhile, so `len` must be exact: a map that
-        // loses or duplicates keys is caught before it is measured.
-        assert_eq!(map.len(), self.prefill.len(), "{}: prefilled keys", K::NAME);
-        map
-    }
-
     /// Run operations `from..to` of a round on `map`, each thread its share
-    /// (thread `t` has done `share(x, threads, t)` of the first `x`): the
-    /// time from the first thread's start to the last one's finish.
-    fn stretch<K: Keyspace>(&self, map: &K, keys: &[Bytes], from: usize, to: usize) -> Duration {
+    /// (thread `t` has done `share(x, threads, t)` of the first `x`),
+    /// after the threads insert the prefill if `prefill` (a fresh round):
+    /// the time from the first thread's start to the last one's finish.
+    ///
+    /// The threads insert the prefill themselves, as in bustle, so the map
+    /// is in their caches as it would be after their own work, not in the
+    /// cache of the thread that runs criterion.
+    fn stretch<K: Keyspace>(&self, map: &K, keys: &[Bytes], prefill: bool, from: usize, to: usize) -> Duration {
         let threads = self.ops.len();
-        let arrived = AtomicUsize::new(0);
+        let barrier = SpinBarrier::new(threads);
         let spans: Vec<(Instant, Instant)> = std::thread::scope(|s| {
             let workers: Vec<_> = self
                 .ops
@@ -243,23 +236,22 @@ impl Workload {
                 .enumerate()
                 .map(|(t, ops)| {
                     let ops = &ops[share(from, threads, t)..share(to, threads, t)];
-                    let arrived = &arrived;
+                    let barrier = &barrier;
                     s.spawn(move || {
-                        // A spinning barrier: a thread parked in a futex
-                        // takes tens of microseconds to wake, longer on a
-                        // busy machine, and a stretch may be short. It
-                        // yields after a while, in case there are more
-                        // threads than cores.
-                        arrived.fetch_add(1, Ordering::AcqRel);
-                        let mut spins = 0u32;
-                        while arrived.load(Ordering::Acquire) < threads {
-                            if spins < 100_000 {
-                                spins += 1;
-                                std::hint::spin_loop();
-                            } else {
-                                std::thread::yield_now();
+                        let mut passed = 0;
+                        if prefill {
+                            for &k in self.prefill.iter().skip(t).step_by(threads) {
+                                apply(map, &keys[k as usize], Kind::Insert);
+                            }
+                            barrier.wait(&mut passed);
+                            // No writer runs now, so `len` must be exact: a
+                            // map that loses or duplicates keys is caught
+                            // before it is measured.
+                            if t == 0 {
+                                assert_eq!(map.len(), self.prefill.len(), "{}: prefilled keys", K::NAME);
                             }
                         }
+                        barrier.wait(&mut passed);
                         let start = Instant::now();
                         for op in ops {
                             apply(map, &keys[op.key as usize], op.kind);
@@ -273,6 +265,40 @@ impl Workload {
         let start = spans.iter().map(|s| s.0).min().expect("at least one thread");
         let end = spans.iter().map(|s| s.1).max().expect("at least one thread");
         end - start
+    }
+}
+
+/// A barrier that spins: a thread parked in a futex takes tens of
+/// microseconds to wake, longer on a busy machine, and a stretch may be
+/// short. It yields after a while, in case there are more threads than
+/// cores.
+struct SpinBarrier {
+    threads: usize,
+    arrived: AtomicUsize,
+}
+
+impl SpinBarrier {
+    fn new(threads: usize) -> Self {
+        SpinBarrier { threads, arrived: AtomicUsize::new(0) }
+    }
+
+    /// Wait until every thread has called `wait` as often as this one has;
+    /// `passed` counts this thread's calls (every thread calls the same
+    /// number of times).
+    fn wait(&self, passed: &mut usize) {
+        *passed += 1;
+        // AcqRel/Acquire: what a thread did before arriving (its prefill)
+        // happens before what any thread does after leaving.
+        self.arrived.fetch_add(1, Ordering::AcqRel);
+        let mut spins = 0u32;
+        while self.arrived.load(Ordering::Acquire) < *passed * self.threads {
+            if spins < 100_000 {
+                spins += 1;
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
     }
 }
 
@@ -296,15 +322,16 @@ impl<'a, K: Keyspace> Replay<'a, K> {
         let mut left = iters;
         let mut total = Duration::ZERO;
         while left > 0 {
-            if self.map.is_none() || self.done == round {
+            let fresh = self.map.is_none() || self.done == round;
+            if fresh {
                 // Drop the old map before building the next: one at a time.
                 self.map = None;
-                self.map = Some(self.workload.fresh_map(self.keys));
+                self.map = Some(K::new());
                 self.done = 0;
             }
             let n = left.min((round - self.done) as u64) as usize;
             let map = self.map.as_ref().expect("just built");
-            total += self.workload.stretch(map, self.keys, self.done, self.done + n);
+            total += self.workload.stretch(map, self.keys, fresh, self.done, self.done + n);
             self.done += n;
             left -= n as u64;
         }
