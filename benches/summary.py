@@ -5,7 +5,7 @@ For every benchmark criterion wrote `<target>/criterion/<id>/new/benchmark.json`
 (its name) and `.../new/estimates.json` (its statistics, in nanoseconds per
 iteration; one iteration is one map operation). This prints, as Markdown:
 
-- per mix, the median throughput of each backend (millions of operations per
+- per mix, the median (or `--stat mean`, `--stat best`) throughput of each backend (millions of operations per
   second) for each key distribution and thread count;
 - per mix, each backend's throughput as a ratio to papaya's and to mutex's
   (above 1: faster than papaya / mutex);
@@ -16,7 +16,7 @@ iteration; one iteration is one map operation). This prints, as Markdown:
 
 Standard library only. Usage:
 
-    python3 benches/summary.py [--target DIR] [--check NAME]
+    python3 benches/summary.py [--target DIR] [--check NAME] [--stat median|mean|best]
 
 DIR defaults to $CARGO_TARGET_DIR, else `target/` next to `benches/`.
 Results of benchmarks that no longer exist stay in criterion's directory
@@ -37,18 +37,25 @@ DISTS = ["uniform", "zipf"]
 PAPAYA_SLACK = 1.5
 
 
-def load(target):
-    """{(group, function, value): (median ns, mtime)} for every `maps/` result."""
+def load(target, stat):
+    """{(group, function, value): (ns per operation, mtime)} for every `maps/` result.
+
+    `stat` is "median" or "mean" (criterion's estimates) or "best" (the
+    fastest sample: the least disturbed by other processes on a busy machine).
+    """
     results = {}
     root = target / "criterion"
     for bench in root.glob("**/new/benchmark.json"):
         meta = json.loads(bench.read_text())
         if not meta["group_id"].startswith("maps/"):
             continue
-        estimates = json.loads((bench.parent / "estimates.json").read_text())
-        median = estimates["median"]["point_estimate"]
+        if stat == "best":
+            sample = json.loads((bench.parent / "sample.json").read_text())
+            ns = min(t / i for i, t in zip(sample["iters"], sample["times"]))
+        else:
+            ns = json.loads((bench.parent / "estimates.json").read_text())[stat]["point_estimate"]
         key = (meta["group_id"], meta["function_id"] or "", meta["value_str"] or "")
-        results[key] = (median, bench.stat().st_mtime)
+        results[key] = (ns, bench.stat().st_mtime)
     return results
 
 
@@ -94,15 +101,19 @@ def main():
     default_target = os.environ.get("CARGO_TARGET_DIR") or Path(__file__).resolve().parent.parent / "target"
     parser.add_argument("--target", type=Path, default=Path(default_target), help="cargo's target directory")
     parser.add_argument("--check", metavar="NAME", help="check backend NAME against mutex, rwlock and papaya")
+    parser.add_argument(
+        "--stat", choices=["median", "mean", "best"], default="median", help="which figure of each benchmark (default median)"
+    )
     args = parser.parse_args()
 
-    results = load(args.target)
+    results = load(args.target, args.stat)
     if not results:
         sys.exit(f"no maps results under {args.target / 'criterion'}: run `cargo bench --bench maps` first")
     times = [t for _, t in results.values()]
     stamp = lambda t: time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t))
     print(f"{len(results)} results under {args.target / 'criterion'}, written {stamp(min(times))} .. {stamp(max(times))}")
-    print("Medians; throughput in millions of operations per second (Mops/s); columns are distribution/threads.")
+    what = {"median": "Medians", "mean": "Means", "best": "Fastest samples"}[args.stat]
+    print(f"{what}; throughput in millions of operations per second (Mops/s); columns are distribution/threads.")
 
     mixes = mix_tables(results)
     for mix in MIXES:
