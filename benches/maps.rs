@@ -221,15 +221,16 @@ impl Workload {
     /// Run operations `from..to` of a round on `map`, each thread its share
     /// (thread `t` has done `share(x, threads, t)` of the first `x`),
     /// after the threads insert the prefill if `prefill` (a fresh round):
-    /// the time from the first thread's start to the last one's finish.
+    /// the time from the first thread's start to the last one's finish,
+    /// and what the threads' timed parts cost in CPU time.
     ///
     /// The threads insert the prefill themselves, as in bustle, so the map
     /// is in their caches as it would be after their own work, not in the
     /// cache of the thread that runs criterion.
-    fn stretch<K: Keyspace>(&self, map: &K, keys: &[Bytes], prefill: bool, from: usize, to: usize) -> Duration {
+    fn stretch<K: Keyspace>(&self, map: &K, keys: &[Bytes], prefill: bool, from: usize, to: usize) -> Stretch {
         let threads = self.ops.len();
         let barrier = SpinBarrier::new(threads);
-        let spans: Vec<(Instant, Instant)> = std::thread::scope(|s| {
+        let spans: Vec<(Instant, Instant, Usage)> = std::thread::scope(|s| {
             let workers: Vec<_> = self
                 .ops
                 .iter()
@@ -252,11 +253,13 @@ impl Workload {
                             }
                         }
                         barrier.wait(&mut passed);
+                        let before = Usage::of_this_thread();
                         let start = Instant::now();
                         for op in ops {
                             apply(map, &keys[op.key as usize], op.kind);
                         }
-                        (start, Instant::now())
+                        let end = Instant::now();
+                        (start, end, Usage::of_this_thread().since(before))
                     })
                 })
                 .collect();
@@ -264,7 +267,61 @@ impl Workload {
         });
         let start = spans.iter().map(|s| s.0).min().expect("at least one thread");
         let end = spans.iter().map(|s| s.1).max().expect("at least one thread");
-        end - start
+        let mut stretch = Stretch { wall: end - start, ..Stretch::default() };
+        for (start, end, usage) in spans {
+            stretch.busy += end - start;
+            stretch.usage.add(usage);
+        }
+        stretch
+    }
+}
+
+/// The timed part of a stretch: its wall time, the sum of the threads' own
+/// timed spans, and what the kernel says they used meanwhile.
+#[derive(Clone, Copy, Default)]
+struct Stretch {
+    wall: Duration,
+    busy: Duration,
+    usage: Usage,
+}
+
+/// A thread's CPU time and involuntary context switches (times the kernel
+/// took its CPU away), from `getrusage(RUSAGE_THREAD)`: how much of a
+/// measurement other processes took. Linux only; zero elsewhere.
+#[derive(Clone, Copy, Default)]
+struct Usage {
+    cpu: Duration,
+    preempted: u64,
+}
+
+impl Usage {
+    fn of_this_thread() -> Usage {
+        #[cfg(target_os = "linux")]
+        {
+            // <sys/resource.h>; the libc crate does not export it for glibc.
+            const RUSAGE_THREAD: libc::c_int = 1;
+            let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+            // SAFETY: `rusage` is plain data, valid when zeroed; getrusage
+            // writes it in full when it succeeds and leaves it zeroed
+            // otherwise.
+            let usage = unsafe {
+                let mut usage: libc::rusage = std::mem::zeroed();
+                libc::getrusage(RUSAGE_THREAD, &mut usage);
+                usage
+            };
+            Usage { cpu: tv(usage.ru_utime) + tv(usage.ru_stime), preempted: usage.ru_nivcsw as u64 }
+        }
+        #[cfg(not(target_os = "linux"))]
+        Usage::default()
+    }
+
+    fn since(self, before: Usage) -> Usage {
+        Usage { cpu: self.cpu.saturating_sub(before.cpu), preempted: self.preempted.saturating_sub(before.preempted) }
+    }
+
+    fn add(&mut self, other: Usage) {
+        self.cpu += other.cpu;
+        self.preempted += other.preempted;
     }
 }
 
@@ -304,16 +361,21 @@ impl SpinBarrier {
 
 /// A [`Workload`] being replayed on maps of type `K`: the current round's
 /// map and how many of the round's operations it has seen.
+/// On drop it prints how much of the timed time its threads spent on a
+/// CPU, and how often they were preempted.
 struct Replay<'a, K> {
+    name: String,
     workload: &'a Workload,
     keys: &'a [Bytes],
     map: Option<K>,
     done: usize,
+    /// Every timed stretch so far (warm-up included), summed.
+    timed: Stretch,
 }
 
 impl<'a, K: Keyspace> Replay<'a, K> {
-    fn new(workload: &'a Workload, keys: &'a [Bytes]) -> Self {
-        Replay { workload, keys, map: None, done: 0 }
+    fn new(name: String, workload: &'a Workload, keys: &'a [Bytes]) -> Self {
+        Replay { name, workload, keys, map: None, done: 0, timed: Stretch::default() }
     }
 
     /// Time the next `iters` operations, starting fresh rounds as needed.
@@ -331,11 +393,35 @@ impl<'a, K: Keyspace> Replay<'a, K> {
             }
             let n = left.min((round - self.done) as u64) as usize;
             let map = self.map.as_ref().expect("just built");
-            total += self.workload.stretch(map, self.keys, fresh, self.done, self.done + n);
+            let stretch = self.workload.stretch(map, self.keys, fresh, self.done, self.done + n);
+            total += stretch.wall;
+            self.timed.wall += stretch.wall;
+            self.timed.busy += stretch.busy;
+            self.timed.usage.add(stretch.usage);
             self.done += n;
             left -= n as u64;
         }
         total
+    }
+}
+
+impl<K> Drop for Replay<'_, K> {
+    /// One line under criterion's report: a thread that is off its CPU was
+    /// preempted by another process, or is waiting for a lock another
+    /// thread holds (parked, not spinning). Much time off CPU together
+    /// with many preemptions means the machine was busy and the figure is
+    /// low by about that much.
+    fn drop(&mut self) {
+        let t = self.timed;
+        if t.busy.is_zero() || cfg!(not(target_os = "linux")) {
+            return;
+        }
+        let on_cpu = 100.0 * t.usage.cpu.as_secs_f64() / t.busy.as_secs_f64();
+        let per_s = t.usage.preempted as f64 / t.busy.as_secs_f64();
+        println!(
+            "{}: threads on a CPU {on_cpu:.0}% of their timed time; preempted {} times ({per_s:.0}/s)",
+            self.name, t.usage.preempted
+        );
     }
 }
 
@@ -409,15 +495,18 @@ fn bench_mixes(c: &mut Criterion) {
     let keys = key_space();
     for mix in &MIXES {
         for dist in [Dist::Uniform, Dist::Zipf] {
-            let mut group = c.benchmark_group(format!("maps/{}/{}", mix.name, dist.name()));
+            let group_name = format!("maps/{}/{}", mix.name, dist.name());
+            let mut group = c.benchmark_group(&group_name);
             group.throughput(Throughput::Elements(1));
-            // Few long samples of the same length: each sample is whole rounds.
+            // Samples of equal length: criterion's default (lengths growing
+            // linearly, fitted by a line) assumes a fixed cost per
+            // iteration, and a round is not that.
             group.sampling_mode(SamplingMode::Flat);
             for threads in thread_counts() {
                 let workload = Workload::new(mix, dist, threads, keys.len());
                 for &name in BACKENDS {
                     convoy::with_backend!(name, K => {
-                        let mut replay = Replay::<K>::new(&workload, &keys);
+                        let mut replay = Replay::<K>::new(format!("{group_name}/{name}/{threads}"), &workload, &keys);
                         group.bench_function(BenchmarkId::new(name, threads), |b| b.iter_custom(|iters| replay.run(iters)));
                     }, _ => unreachable!("{name} is in BACKENDS but not in with_backend!"));
                 }

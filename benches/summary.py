@@ -10,13 +10,18 @@ iteration; one iteration is one map operation). This prints, as Markdown:
 - per mix, each backend's throughput as a ratio to papaya's and to mutex's
   (above 1: faster than papaya / mutex);
 - the single-operation benchmarks (`maps/op/...`), in ns per call;
+- with `--log FILE` (the saved output of `cargo bench --bench maps`): per mix,
+  the share of their timed time the benchmark threads spent on a CPU, as the
+  bench prints it for each mix benchmark (low: other processes took the CPU,
+  or threads waited for a lock), also shown next to each `--check` line;
 - with `--check NAME`: whether backend NAME beats the global mutex and the
   global RwLock in every mix, distribution and thread count, and is within
   1.5x of papaya on read-heavy (throughput at least papaya's / 1.5).
 
 Standard library only. Usage:
 
-    python3 benches/summary.py [--target DIR] [--check NAME] [--stat median|mean|best]
+    cargo bench --bench maps | tee maps.log
+    python3 benches/summary.py [--target DIR] [--log maps.log] [--check NAME] [--stat median|mean|best]
 
 DIR defaults to $CARGO_TARGET_DIR, else `target/` next to `benches/`.
 Results of benchmarks that no longer exist stay in criterion's directory
@@ -27,6 +32,7 @@ a mixture of runs shows.
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -57,6 +63,17 @@ def load(target, stat):
         key = (meta["group_id"], meta["function_id"] or "", meta["value_str"] or "")
         results[key] = (ns, bench.stat().st_mtime)
     return results
+
+
+def load_log(path):
+    """{full benchmark id: percent of timed time on a CPU} from the bench's output."""
+    pattern = re.compile(r"^(maps/\S+): threads on a CPU (\d+)% ")
+    on_cpu = {}
+    for line in Path(path).read_text(errors="replace").splitlines():
+        m = pattern.match(line)
+        if m:
+            on_cpu[m.group(1)] = int(m.group(2))
+    return on_cpu
 
 
 def mops(ns):
@@ -104,9 +121,11 @@ def main():
     parser.add_argument(
         "--stat", choices=["median", "mean", "best"], default="median", help="which figure of each benchmark (default median)"
     )
+    parser.add_argument("--log", type=Path, help="saved output of `cargo bench --bench maps`, for the on-CPU shares")
     args = parser.parse_args()
 
     results = load(args.target, args.stat)
+    on_cpu = load_log(args.log) if args.log else {}
     if not results:
         sys.exit(f"no maps results under {args.target / 'criterion'}: run `cargo bench --bench maps` first")
     times = [t for _, t in results.values()]
@@ -124,6 +143,10 @@ def main():
         header = ["backend"] + [f"{d}/{t}" for d, t in columns]
         print(f"\n### {mix}: Mops/s\n")
         print(table(header, [[b] + [f"{cells[b][c]:.2f}" if c in cells[b] else "-" for c in columns] for b in backends]))
+        if on_cpu:
+            print(f"\n### {mix}: % of the timed time on a CPU\n")
+            pct = lambda b, c: on_cpu.get(f"maps/{mix}/{c[0]}/{b}/{c[1]}")
+            print(table(header, [[b] + [str(pct(b, c)) if pct(b, c) is not None else "-" for c in columns] for b in backends]))
         for ref in ["papaya", "mutex"]:
             if ref not in cells:
                 continue
@@ -152,10 +175,10 @@ def main():
         print(table(["backend"] + kinds, rows))
 
     if args.check:
-        sys.exit(check(args.check, mixes))
+        sys.exit(check(args.check, mixes, on_cpu))
 
 
-def check(name, mixes):
+def check(name, mixes, on_cpu):
     """Print the lead's criteria for backend `name`; return an exit status (0: all pass)."""
     print(f"\n### check: {name}\n")
     passes = total = 0
@@ -183,7 +206,9 @@ def check(name, mixes):
                 passes += ok
                 want = f"> {floor:g}" if floor == 1.0 else f">= 1/{PAPAYA_SLACK:g} = {floor:.3f}"
                 verdict = "pass" if ok else "FAIL"
-                lines.append(f"- {mix} {c[0]}/{c[1]}: {name}/{ref} = {ratio:.2f} (want {want}): {verdict}")
+                cpu = [on_cpu.get(f"maps/{mix}/{c[0]}/{b}/{c[1]}") for b in (name, ref)]
+                cpu = f" [on CPU {cpu[0]}% vs {cpu[1]}%]" if None not in cpu else ""
+                lines.append(f"- {mix} {c[0]}/{c[1]}: {name}/{ref} = {ratio:.2f} (want {want}): {verdict}{cpu}")
     print("\n".join(lines))
     print(f"\n{passes} of {total} comparisons pass")
     return 0 if passes == total else 1
