@@ -83,7 +83,10 @@
 //!
 //! Every backend in [`BACKENDS`] is measured, through [`convoy::with_backend!`]:
 //! a backend added there is picked up without a change here. Throughput is
-//! in operations per second (criterion's `elem/s`).
+//! in operations per second (criterion's `elem/s`). After each mix
+//! benchmark, one more line says how much of the timed time its threads
+//! spent on a CPU and how often the kernel preempted them: on a shared
+//! machine, the measure of how far to trust the figure above it.
 //!
 //! # Running
 //!
