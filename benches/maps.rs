@@ -62,7 +62,9 @@
 //! map growing from empty, never one that has long been saturated), and the
 //! cost of a prefill is spread over a whole round's operations, so that
 //! criterion's warm-up, which starts from a single iteration, still learns
-//! how long an operation takes. Each stretch of a round runs on fresh
+//! how long an operation takes (a round that would start with a request is
+//! prefilled before criterion starts its clock: on a busy machine one
+//! prefill can outlast the whole warm-up). Each stretch of a round runs on fresh
 //! threads, released together by a spinning barrier; the clock runs from
 //! the first thread's start to the last one's finish.
 //!
@@ -288,8 +290,10 @@ struct Stretch {
     usage: Usage,
 }
 
-/// A thread's CPU time and involuntary context switches (times the kernel
-/// took its CPU away), from `getrusage(RUSAGE_THREAD)`: how much of a
+/// A thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`, exact to the
+/// nanosecond: `getrusage`'s figure only moves on scheduler ticks, longer
+/// than many stretches) and involuntary context switches (times the kernel
+/// took its CPU away; `getrusage(RUSAGE_THREAD)`): how much of a
 /// measurement other processes took. Linux only; zero elsewhere.
 #[derive(Clone, Copy, Default)]
 struct Usage {
@@ -303,16 +307,17 @@ impl Usage {
         {
             // <sys/resource.h>; the libc crate does not export it for glibc.
             const RUSAGE_THREAD: libc::c_int = 1;
-            let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-            // SAFETY: `rusage` is plain data, valid when zeroed; getrusage
-            // writes it in full when it succeeds and leaves it zeroed
-            // otherwise.
-            let usage = unsafe {
+            // SAFETY: `rusage` and `timespec` are plain data, valid when
+            // zeroed; getrusage and clock_gettime write them in full when
+            // they succeed and leave them zeroed otherwise.
+            let (usage, cpu) = unsafe {
                 let mut usage: libc::rusage = std::mem::zeroed();
                 libc::getrusage(RUSAGE_THREAD, &mut usage);
-                usage
+                let mut cpu: libc::timespec = std::mem::zeroed();
+                libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut cpu);
+                (usage, cpu)
             };
-            Usage { cpu: tv(usage.ru_utime) + tv(usage.ru_stime), preempted: usage.ru_nivcsw as u64 }
+            Usage { cpu: Duration::new(cpu.tv_sec as u64, cpu.tv_nsec as u32), preempted: usage.ru_nivcsw as u64 }
         }
         #[cfg(not(target_os = "linux"))]
         Usage::default()
@@ -381,22 +386,32 @@ impl<'a, K: Keyspace> Replay<'a, K> {
         Replay { name, workload, keys, map: None, done: 0, timed: Stretch::default() }
     }
 
+    /// Make sure a round with operations left is ready, starting a fresh
+    /// one (a new map, prefilled) if needed. Called before criterion starts
+    /// its clock too (see `bench_mixes`): a prefill can take longer than
+    /// the whole warm-up on a busy machine, and criterion would then
+    /// conclude that one operation takes that long.
+    fn ready(&mut self) {
+        if self.map.is_none() || self.done == self.workload.round_len() {
+            // Drop the old map before building the next: one at a time.
+            self.map = None;
+            let map = K::new();
+            self.workload.stretch(&map, self.keys, true, 0, 0);
+            self.map = Some(map);
+            self.done = 0;
+        }
+    }
+
     /// Time the next `iters` operations, starting fresh rounds as needed.
     fn run(&mut self, iters: u64) -> Duration {
         let round = self.workload.round_len();
         let mut left = iters;
         let mut total = Duration::ZERO;
         while left > 0 {
-            let fresh = self.map.is_none() || self.done == round;
-            if fresh {
-                // Drop the old map before building the next: one at a time.
-                self.map = None;
-                self.map = Some(K::new());
-                self.done = 0;
-            }
+            self.ready();
             let n = left.min((round - self.done) as u64) as usize;
-            let map = self.map.as_ref().expect("just built");
-            let stretch = self.workload.stretch(map, self.keys, fresh, self.done, self.done + n);
+            let map = self.map.as_ref().expect("ready");
+            let stretch = self.workload.stretch(map, self.keys, false, self.done, self.done + n);
             total += stretch.wall;
             self.timed.wall += stretch.wall;
             self.timed.busy += stretch.busy;
@@ -419,7 +434,8 @@ impl<K> Drop for Replay<'_, K> {
         if t.busy.is_zero() || cfg!(not(target_os = "linux")) {
             return;
         }
-        let on_cpu = 100.0 * t.usage.cpu.as_secs_f64() / t.busy.as_secs_f64();
+        // The CPU clock is read just outside the timed span: clamp.
+        let on_cpu = (100.0 * t.usage.cpu.as_secs_f64() / t.busy.as_secs_f64()).min(100.0);
         let per_s = t.usage.preempted as f64 / t.busy.as_secs_f64();
         println!(
             "{}: threads on a CPU {on_cpu:.0}% of their timed time; preempted {} times ({per_s:.0}/s)",
@@ -510,7 +526,10 @@ fn bench_mixes(c: &mut Criterion) {
                 for &name in BACKENDS {
                     convoy::with_backend!(name, K => {
                         let mut replay = Replay::<K>::new(format!("{group_name}/{name}/{threads}"), &workload, &keys);
-                        group.bench_function(BenchmarkId::new(name, threads), |b| b.iter_custom(|iters| replay.run(iters)));
+                        group.bench_function(BenchmarkId::new(name, threads), |b| {
+                            replay.ready();
+                            b.iter_custom(|iters| replay.run(iters))
+                        });
                     }, _ => unreachable!("{name} is in BACKENDS but not in with_backend!"));
                 }
             }
