@@ -23,6 +23,10 @@ Standard library only. Usage:
     cargo bench --bench maps | tee maps.log
     python3 benches/summary.py [--target DIR] [--log maps.log] [--check NAME] [--stat median|mean|best]
 
+    # three runs, each figure the median of the three:
+    for i in 1 2 3; do cargo bench --bench maps -- --save-baseline run$i | tee maps-$i.log; done
+    python3 benches/summary.py --baseline run1,run2,run3 --log maps-1.log --log maps-2.log --log maps-3.log
+
 DIR defaults to $CARGO_TARGET_DIR, else `target/` next to `benches/`.
 Results of benchmarks that no longer exist stay in criterion's directory
 until it is deleted; the oldest and newest result times are printed so that
@@ -33,6 +37,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -43,11 +48,14 @@ DISTS = ["uniform", "zipf"]
 PAPAYA_SLACK = 1.5
 
 
-def load(target, stat):
+def load(target, stat, baselines):
     """{(group, function, value): (ns per operation, mtime)} for every `maps/` result.
 
     `stat` is "median" or "mean" (criterion's estimates) or "best" (the
     fastest sample: the least disturbed by other processes on a busy machine).
+    `baselines` are criterion's result directories to read ("new": the last
+    run; others: runs saved with `--save-baseline NAME`); with several, each
+    benchmark's figure is the median of its figures in those runs.
     """
     results = {}
     root = target / "criterion"
@@ -55,24 +63,33 @@ def load(target, stat):
         meta = json.loads(bench.read_text())
         if not meta["group_id"].startswith("maps/"):
             continue
-        if stat == "best":
-            sample = json.loads((bench.parent / "sample.json").read_text())
-            ns = min(t / i for i, t in zip(sample["iters"], sample["times"]))
-        else:
-            ns = json.loads((bench.parent / "estimates.json").read_text())[stat]["point_estimate"]
-        key = (meta["group_id"], meta["function_id"] or "", meta["value_str"] or "")
-        results[key] = (ns, bench.stat().st_mtime)
+        figures, mtimes = [], []
+        for baseline in baselines:
+            run = bench.parent.parent / baseline
+            if not (run / "estimates.json").exists():
+                continue
+            if stat == "best":
+                sample = json.loads((run / "sample.json").read_text())
+                figures.append(min(t / i for i, t in zip(sample["iters"], sample["times"])))
+            else:
+                figures.append(json.loads((run / "estimates.json").read_text())[stat]["point_estimate"])
+            mtimes.append((run / "estimates.json").stat().st_mtime)
+        if figures:
+            key = (meta["group_id"], meta["function_id"] or "", meta["value_str"] or "")
+            results[key] = (statistics.median(figures), min(mtimes), len(figures))
     return results
 
 
-def load_log(path):
-    """{full benchmark id: percent of timed time on a CPU} from the bench's output."""
+def load_logs(paths):
+    """{full benchmark id: percent of timed time on a CPU} from the bench's
+    output; with several logs, the lowest (the most disturbed run)."""
     pattern = re.compile(r"^(maps/\S+): threads on a CPU (\d+)% ")
     on_cpu = {}
-    for line in Path(path).read_text(errors="replace").splitlines():
-        m = pattern.match(line)
-        if m:
-            on_cpu[m.group(1)] = int(m.group(2))
+    for path in paths:
+        for line in Path(path).read_text(errors="replace").splitlines():
+            m = pattern.match(line)
+            if m:
+                on_cpu[m.group(1)] = min(int(m.group(2)), on_cpu.get(m.group(1), 100))
     return on_cpu
 
 
@@ -96,7 +113,7 @@ def table(header, rows):
 def mix_tables(results):
     """{mix: (columns [(dist, threads)], {backend: {(dist, threads): ops/s in M}})}."""
     tables = {}
-    for (group, function, value), (ns, _) in results.items():
+    for (group, function, value), (ns, _, _) in results.items():
         parts = group.split("/")
         if len(parts) != 3 or parts[1] not in MIXES or parts[2] not in DISTS:
             continue
@@ -121,16 +138,31 @@ def main():
     parser.add_argument(
         "--stat", choices=["median", "mean", "best"], default="median", help="which figure of each benchmark (default median)"
     )
-    parser.add_argument("--log", type=Path, help="saved output of `cargo bench --bench maps`, for the on-CPU shares")
+    parser.add_argument(
+        "--log",
+        type=Path,
+        action="append",
+        default=[],
+        help="saved output of `cargo bench --bench maps`, for the on-CPU shares (repeatable)",
+    )
+    parser.add_argument(
+        "--baseline",
+        default="new",
+        help="comma-separated criterion baselines (runs saved with --save-baseline) to take the median of; default: new",
+    )
     args = parser.parse_args()
 
-    results = load(args.target, args.stat)
-    on_cpu = load_log(args.log) if args.log else {}
+    baselines = [b for b in args.baseline.split(",") if b]
+    results = load(args.target, args.stat, baselines)
+    on_cpu = load_logs(args.log)
     if not results:
         sys.exit(f"no maps results under {args.target / 'criterion'}: run `cargo bench --bench maps` first")
-    times = [t for _, t in results.values()]
+    times = [t for _, t, _ in results.values()]
     stamp = lambda t: time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t))
     print(f"{len(results)} results under {args.target / 'criterion'}, written {stamp(min(times))} .. {stamp(max(times))}")
+    if len(baselines) > 1:
+        runs = sorted({n for _, _, n in results.values()})
+        print(f"Each figure: the median over runs {', '.join(baselines)} (runs found per benchmark: {runs}).")
     what = {"median": "Medians", "mean": "Means", "best": "Fastest samples"}[args.stat]
     print(f"{what}; throughput in millions of operations per second (Mops/s); columns are distribution/threads.")
 
@@ -161,7 +193,7 @@ def main():
             print(table(header, rows))
 
     ops = {}
-    for (group, function, _), (ns, _) in results.items():
+    for (group, function, _), (ns, _, _) in results.items():
         parts = group.split("/")
         if len(parts) == 3 and parts[1] == "op":
             ops.setdefault(function, {})[parts[2]] = ns
