@@ -5,7 +5,7 @@
 //! # Workloads: conc-map-bench's three mixes
 //!
 //! Jon Gjengset's `bustle` crate (a port of libcuckoo's "universal
-//! benchmark", whose mixes follow YCSB's) runs a mix of reads, inserts,
+//! benchmark", with YCSB-like mixes) runs a mix of reads, inserts,
 //! removes and updates against a concurrent map; `conc-map-bench` (by the
 //! author of DashMap) runs three such mixes against the Rust maps, and these
 //! are the three mixes here:
@@ -31,10 +31,10 @@
 //! 2^16 = 65,536, named `key:000000012345` as redis-benchmark names them),
 //! drawn either **uniformly** or **Zipf**-distributed with exponent
 //! s = 0.99, YCSB's "zipfian constant": the key of rank r is drawn with
-//! probability proportional to 1/r^0.99, so over 65,536 keys the hottest key
-//! takes 8% of the operations, the ten hottest 24%, the hundred hottest 43%. Zipf
-//! is what makes per-shard and per-key locks collide: every thread wants the
-//! same few keys.
+//! probability proportional to 1/r^0.99, so over 65,536 keys the hottest
+//! key takes 8% of the operations, the ten hottest 24%, the hundred hottest
+//! 43%. Zipf is what makes per-shard and per-key locks collide: every
+//! thread wants the same few keys.
 //!
 //! This is where the mixes differ from bustle's: bustle gives each thread
 //! its own keys, inserts fresh keys in order and removes the oldest first,
@@ -64,9 +64,9 @@
 //! criterion's warm-up, which starts from a single iteration, still learns
 //! how long an operation takes (a round that would start with a request is
 //! prefilled before criterion starts its clock: on a busy machine one
-//! prefill can outlast the whole warm-up). Each stretch of a round runs on fresh
-//! threads, released together by a spinning barrier; the clock runs from
-//! the first thread's start to the last one's finish.
+//! prefill can outlast the whole warm-up). Each stretch of a round runs on
+//! fresh threads, released together by a spinning barrier; the clock runs
+//! from the first thread's start to the last one's finish.
 //!
 //! Each thread's operations and keys are drawn once per workload, from a
 //! fixed seed, before anything is timed: drawing a Zipf key costs tens of
@@ -87,8 +87,9 @@
 //! a backend added there is picked up without a change here. Throughput is
 //! in operations per second (criterion's `elem/s`). After each mix
 //! benchmark, one more line says how much of the timed time its threads
-//! spent on a CPU and how often the kernel preempted them: on a shared
-//! machine, the measure of how far to trust the figure above it.
+//! spent on a CPU and how often the kernel preempted them: how much other
+//! processes on this machine disturbed the figure above it (a hypervisor's
+//! other guests are invisible to it).
 //!
 //! # Running
 //!
