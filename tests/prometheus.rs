@@ -4,60 +4,19 @@
 
 mod common;
 
-use common::{backends, Raw, TempDir, TestServer};
+use common::{backends, http, start_with_metrics_endpoint, Raw, TempDir, TestServer};
 use convoy::config::{Backend, Config};
 use convoy::metrics::MetricsMode;
 use prometheus_parse::{Sample, Scrape, Value};
 use std::collections::HashMap;
-use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
 
-/// A server with the endpoint on a free port. A port is found by binding
-/// port 0 and letting it go; should another process take it before the
-/// server binds it, the start fails with "address in use" and is retried on
-/// another.
+/// A server with the endpoint on, two worker threads, and `tweak`.
 fn start(backend: Backend, tweak: impl Fn(&mut Config)) -> (TestServer, SocketAddr) {
-    for _ in 0..10 {
-        let mut config = Config::default_for_tests();
-        config.backend = backend;
-        config.threads = Some(2);
-        config.metrics_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        tweak(&mut config);
-        match convoy::server::spawn(config) {
-            Ok(handle) => {
-                let metrics = handle.metrics_addr.expect("the endpoint is on");
-                return (TestServer { addr: handle.addr, handle: Some(handle), backend }, metrics);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => continue,
-            Err(e) => panic!("server starts: {e}"),
-        }
-    }
-    panic!("no free port for the metrics endpoint after 10 tries");
-}
-
-/// One HTTP/1.1 response: status code, headers (names lowercased), body.
-struct Http {
-    status: u16,
-    headers: HashMap<String, String>,
-    body: String,
-}
-
-/// Send `method path` with `Connection: close` and read the whole answer.
-fn http(addr: SocketAddr, method: &str, path: &str) -> Http {
-    let mut s = TcpStream::connect(addr).expect("connect to the metrics endpoint");
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(s, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).expect("read the response");
-    let (head, body) = raw.split_once("\r\n\r\n").expect("a blank line after the headers");
-    let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    Http { status, headers, body: body.to_string() }
+    start_with_metrics_endpoint(backend, |c| {
+        c.threads = Some(2);
+        tweak(c);
+    })
 }
 
 /// `GET /metrics`, checked for status and content type, and parsed.

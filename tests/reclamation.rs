@@ -4,11 +4,11 @@
 
 mod common;
 
-use common::{backends, Raw, TestServer};
-use convoy::config::{Backend, Config};
+use common::{backends, http, start_with_metrics_endpoint, Raw, TestServer};
+use convoy::config::Backend;
 use prometheus_parse::{Scrape, Value};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 /// Worker threads of every server here.
@@ -18,36 +18,16 @@ const THREADS: usize = 2;
 /// items before handing it to the collector's global queue.
 const BAG: u64 = 64;
 
-/// A server with the Prometheus endpoint on a free port (retried if
-/// another process takes the port first).
+/// A server with the Prometheus endpoint on, `THREADS` worker threads.
 fn start(backend: Backend) -> (TestServer, SocketAddr) {
-    for _ in 0..10 {
-        let mut config = Config::default_for_tests();
-        config.backend = backend;
-        config.threads = Some(THREADS);
-        config.metrics_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        match convoy::server::spawn(config) {
-            Ok(handle) => {
-                let metrics = handle.metrics_addr.expect("the endpoint is on");
-                return (TestServer { addr: handle.addr, handle: Some(handle), backend }, metrics);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => continue,
-            Err(e) => panic!("server starts: {e}"),
-        }
-    }
-    panic!("no free port for the metrics endpoint after 10 tries");
+    start_with_metrics_endpoint(backend, |c| c.threads = Some(THREADS))
 }
 
 /// `GET /metrics`, parsed.
 fn scrape(addr: SocketAddr) -> Scrape {
-    let mut s = TcpStream::connect(addr).expect("connect to the metrics endpoint");
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(s, "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).expect("read the response");
-    let (head, body) = raw.split_once("\r\n\r\n").expect("a blank line after the headers");
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    Scrape::parse(body.lines().map(|l| Ok(l.to_string()))).expect("parses")
+    let r = http(addr, "GET", "/metrics");
+    assert_eq!(r.status, 200, "{}", r.body);
+    Scrape::parse(r.body.lines().map(|l| Ok(l.to_string()))).expect("parses")
 }
 
 /// The one sample of `metric`, if there is one.

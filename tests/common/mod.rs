@@ -224,3 +224,49 @@ impl Drop for TempDir {
         }
     }
 }
+
+/// A server with the Prometheus endpoint (`--metrics-port`) on a free port,
+/// `tweak` applied to its config; retried if another process takes the
+/// port between our probe and the server's bind. Returns the server and
+/// the endpoint's address.
+pub fn start_with_metrics_endpoint(backend: Backend, tweak: impl Fn(&mut Config)) -> (TestServer, SocketAddr) {
+    for _ in 0..10 {
+        let mut config = Config::default_for_tests();
+        config.backend = backend;
+        config.metrics_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        tweak(&mut config);
+        match spawn(config) {
+            Ok(handle) => {
+                let metrics = handle.metrics_addr.expect("the endpoint is on");
+                return (TestServer { addr: handle.addr, handle: Some(handle), backend }, metrics);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => continue,
+            Err(e) => panic!("server starts: {e}"),
+        }
+    }
+    panic!("no free port for the metrics endpoint after 10 tries");
+}
+
+/// One HTTP/1.1 response: status code, headers (names lowercased), body.
+pub struct Http {
+    pub status: u16,
+    pub headers: std::collections::HashMap<String, String>,
+    pub body: String,
+}
+
+/// Send `method path` with `Connection: close` and read the whole answer.
+pub fn http(addr: SocketAddr, method: &str, path: &str) -> Http {
+    let mut s = TcpStream::connect(addr).expect("connect to the HTTP endpoint");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).expect("read the response");
+    let (head, body) = raw.split_once("\r\n\r\n").expect("a blank line after the headers");
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    Http { status, headers, body: body.to_string() }
+}
