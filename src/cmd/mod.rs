@@ -249,20 +249,20 @@ impl<K: Keyspace> CommandTable<K> {
         t
     }
 
-    /// Each metrics slot's name, slot by slot (see [`CommandTable::slot`]).
+    /// Each metrics slot's name, slot by slot (see [`CommandTable::lookup`]).
     pub fn slot_names(&self) -> Vec<&'static str> {
         self.slot_names.clone()
     }
 
-    /// The metrics slot of a call of `spec` with `args`: the command's own,
-    /// or its subcommand's.
-    pub fn slot(&self, spec: &CommandSpec<K>, args: &[Bytes]) -> usize {
-        let base = self.by_name.get(spec.name.as_bytes()).map_or(0, |(_, slot)| *slot);
+    /// The command `args` names, with the metrics slot of this call: the
+    /// command's own, or its subcommand's. One lookup, as [`get`](Self::get).
+    pub fn lookup(&self, args: &[Bytes]) -> Option<(&CommandSpec<K>, usize)> {
+        let (spec, base) = self.entry(&args[0])?;
         if spec.subcommands.is_empty() {
-            return base;
+            return Some((spec, *base));
         }
         let name = server::full_name(spec, args);
-        spec.subcommands.iter().position(|s| s.name == name).map_or(base, |i| base + 1 + i)
+        Some((spec, spec.subcommands.iter().position(|s| s.name == name).map_or(*base, |i| base + 1 + i)))
     }
 
     /// Add a command; its name must be lower case and new.
@@ -286,11 +286,16 @@ impl<K: Keyspace> CommandTable<K> {
 
     /// Find a command by name, in any case, without allocating.
     pub fn get(&self, name: &[u8]) -> Option<&CommandSpec<K>> {
+        self.entry(name).map(|(spec, _)| spec)
+    }
+
+    /// A command and its metrics slot, by name in any case.
+    fn entry(&self, name: &[u8]) -> Option<&(CommandSpec<K>, usize)> {
         let mut buf = [0u8; 32];
         let lower = buf.get_mut(..name.len())?;
         lower.copy_from_slice(name);
         lower.make_ascii_lowercase();
-        self.by_name.get(&*lower).map(|(spec, _)| spec)
+        self.by_name.get(&*lower)
     }
 
     /// Every command, in no particular order.
@@ -318,11 +323,10 @@ impl<K: Keyspace> CommandTable<K> {
 /// when it finally replies.
 pub fn execute<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> Reply {
     let server = ctx.server;
-    let Some(spec) = server.commands.get(&args[0]) else {
+    let Some((spec, slot)) = server.commands.lookup(args) else {
         transactions::refused(ctx.client);
         return counted_error(ctx, unknown_command(args));
     };
-    let slot = server.commands.slot(spec, args);
     let started = server.metrics.start();
     let rejected = |ctx: &mut Ctx<'_, K>, reply: Reply| {
         server.metrics.record(slot, started, Outcome::Rejected);
@@ -424,8 +428,8 @@ fn finished<K: Keyspace>(
 /// (the time spent blocked is not a call's time, in Redis or here).
 pub fn timed_out<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes], reply: Reply) -> Reply {
     let server = ctx.server;
-    match server.commands.get(&args[0]) {
-        Some(spec) => finished(ctx, spec, args, server.commands.slot(spec, args), server.metrics.start(), reply),
+    match server.commands.lookup(args) {
+        Some((spec, slot)) => finished(ctx, spec, args, slot, server.metrics.start(), reply),
         None => reply,
     }
 }
@@ -441,9 +445,8 @@ fn counted_error<K: Keyspace>(ctx: &mut Ctx<'_, K>, reply: Reply) -> Reply {
 /// Run a command queued by MULTI, from EXEC: the caller already holds the
 /// gate's exclusive side, so the command does not enter it again.
 pub fn execute_queued<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> Reply {
-    match ctx.server.commands.get(&args[0]) {
-        Some(spec) => {
-            let slot = ctx.server.commands.slot(spec, args);
+    match ctx.server.commands.lookup(args) {
+        Some((spec, slot)) => {
             let started = ctx.server.metrics.start();
             let result = (spec.handler)(ctx, args);
             if let (Ok(reply), true) = (&result, spec.writes()) {

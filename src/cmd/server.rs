@@ -259,9 +259,9 @@ fn info<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     let default = args.len() == 1 || asked("default");
     let mut out = String::new();
     let s = ctx.server;
-    // Merged once for the sections that read it.
-    let stats = s.metrics.snapshot();
-    let stats = &stats;
+    // Merged once, and only if a section asked for reads it.
+    let snapshot = std::cell::OnceCell::new();
+    let stats = || snapshot.get_or_init(|| s.metrics.snapshot());
     for &(section, in_default) in INFO_SECTIONS {
         if !(all || (default && in_default) || asked(section)) {
             continue;
@@ -274,13 +274,13 @@ fn info<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
             "clients" => info_clients(s, &mut out),
             "memory" => info_memory(s, &mut out),
             "persistence" => info_persistence(s, &mut out),
-            "stats" => info_stats(s, stats, &mut out),
+            "stats" => info_stats(s, stats(), &mut out),
             "replication" => info_replication(&mut out),
             "cpu" => info_cpu(&mut out),
             "modules" => out.push_str("# Modules\r\n"),
-            "commandstats" => info_commandstats(stats, &mut out),
-            "errorstats" => info_errorstats(stats, &mut out),
-            "latencystats" => info_latencystats(stats, &mut out),
+            "commandstats" => info_commandstats(stats(), &mut out),
+            "errorstats" => info_errorstats(stats(), &mut out),
+            "latencystats" => info_latencystats(stats(), &mut out),
             "cluster" => info_cluster(&mut out),
             "keyspace" => info_keyspace(s, &mut out),
             "convoy" => info_convoy(s, &mut out),
