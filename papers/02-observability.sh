@@ -48,18 +48,10 @@ if [ -z "${REPORT_ONLY:-}" ]; then
 
   for c in $CLIENTS; do
     echo "== $c clients" >&2
-    declare -A ticks=()
-    for s in "${!pid_of[@]}"; do ticks[$s]=$(cpu_ticks "$s"); done
+    cpu_mark
     python3 papers/tools/interleave.py --rounds "$ROUNDS" --csv "$OUT/c$c.csv" "${servers[@]}" -- \
       -t set,get -r 100000 -c "$c" -n "$REQUESTS" > /dev/null
-    # The CPU each server used over its own runs (it is idle between them).
-    {
-      echo "server,cpu_s,requests"
-      for entry in "${servers[@]}"; do
-        l=${entry%=*} s=${entry#*=}
-        echo "$l,$(( $(cpu_ticks "$s") - ${ticks[$s]} ))e-2,$((ROUNDS * 2 * REQUESTS))"
-      done
-    } > "$OUT/c$c-cpu.csv"
+    write_cpu_csv "$OUT/c$c-cpu.csv" $((ROUNDS * 2 * REQUESTS))
   done
 fi
 ROUNDS=$(python3 -c "import csv,sys; print(max(int(r['round']) for r in csv.DictReader(open(sys.argv[1]))))" "$OUT/c50.csv")

@@ -55,9 +55,9 @@ if [ -z "${REPORT_ONLY:-}" ]; then
 
   for c in $CLIENTS; do
     echo "== $c clients" >&2
-    declare -A before=() ticks=()
+    declare -A before=()
     for s in 16501 16502 16503; do before[$s]=$(fsync_figures $s); done
-    for s in "${!pid_of[@]}"; do ticks[$s]=$(cpu_ticks "$s"); done
+    cpu_mark
     python3 papers/tools/interleave.py --rounds "$ROUNDS" --csv "$OUT/c$c.csv" "${servers[@]}" -- \
       -t set -r 100000 -c "$c" -n "$(requests "$c")" > /dev/null
     {
@@ -69,14 +69,7 @@ if [ -z "${REPORT_ONLY:-}" ]; then
         echo "$l,$((f1 - f0)),$((r1 - r0))"
       done
     } > "$OUT/c$c-fsync.csv"
-    # The CPU each server used over its own runs (it is idle between them).
-    {
-      echo "server,cpu_s,requests"
-      for entry in "${servers[@]}"; do
-        l=${entry%=*} s=${entry#*=}
-        echo "$l,$(( $(cpu_ticks "$s") - ${ticks[$s]} ))e-2,$((ROUNDS * $(requests "$c")))"
-      done
-    } > "$OUT/c$c-cpu.csv"
+    write_cpu_csv "$OUT/c$c-cpu.csv" $((ROUNDS * $(requests "$c")))
   done
 fi
 ROUNDS=$(python3 -c "import csv,sys; print(max(int(r['round']) for r in csv.DictReader(open(sys.argv[1]))))" "$OUT/c1.csv")

@@ -12,6 +12,9 @@
 #
 #   cpu_ticks PORT              CPU time the server on PORT has used so far
 #                               (user + system, all threads, in clock ticks)
+#   cpu_mark                    note every server's CPU time now
+#   write_cpu_csv FILE REQUESTS each server's CPU since cpu_mark, as CSV
+#                               (server,cpu_s,requests: the requests it served)
 
 pids=()
 servers=()
@@ -52,6 +55,21 @@ start_convoy() {
 
 # Fields 14 and 15 of /proc/PID/stat: utime and stime of the whole process.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/${pid_of[$1]}/stat"; }
+
+declare -A cpu_marked=()
+cpu_mark() { for s in "${!pid_of[@]}"; do cpu_marked[$s]=$(cpu_ticks "$s"); done; }
+
+# The CPU each server used since cpu_mark: over its own runs, as a server
+# is idle while the others are measured.
+write_cpu_csv() {
+  {
+    echo "server,cpu_s,requests"
+    for entry in "${servers[@]}"; do
+      local label=${entry%=*} port=${entry#*=}
+      echo "$label,$(( $(cpu_ticks "$port") - ${cpu_marked[$port]} ))e-2,$2"
+    done
+  } > "$1"
+}
 
 write_machine() {
   {
