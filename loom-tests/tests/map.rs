@@ -340,8 +340,10 @@ fn growth_during_insert() {
 }
 
 /// Two threads initialise the same new bucket at once (both insert an odd
-/// key into a two-bucket map whose bucket 1 has no dummy yet): one dummy
-/// wins, the other is freed, and both keys are found from it.
+/// key into a two-bucket map whose bucket 1 has no dummy yet): one claims
+/// the bucket and links its dummy; the other, finding it claimed, inserts
+/// from bucket 0's dummy without waiting. Both keys are found, and the
+/// list ends with exactly one dummy for bucket 1.
 #[test]
 fn concurrent_bucket_initialisation() {
     model(4, || {
@@ -350,7 +352,7 @@ fn concurrent_bucket_initialisation() {
         let insert = |m: &Map<u64>, k: u64| {
             let g = m.pin();
             assert_eq!(m.insert_if_absent(k, k, &g), Ok(&k));
-            // Our own key is found, whichever dummy won.
+            // Our own key is found, whether or not the dummy is linked yet.
             assert_eq!(m.get(&k, &g), Some(&k));
         };
         let other = Peer::spawn(&m, move |m| insert(m, 1));

@@ -152,12 +152,13 @@ pub(super) struct Counters {
 
 /// A Michael list of dummies and `Item<K, V>`s, sorted by split-order key.
 ///
-/// Owns every node reachable from its head; unlinked nodes belong to the
-/// epoch collector from the moment they are retired.
+/// Owns every item reachable from its head; unlinked items belong to the
+/// epoch collector from the moment they are retired. The dummies, the head
+/// among them, belong to the bucket directory (`map/buckets.rs`), which
+/// must outlive the list.
 pub(super) struct List<K, V> {
-    /// The first dummy (split-order key 0, bucket 0's). Never deleted,
-    /// freed by `Drop`.
-    head: *mut Node,
+    /// The first dummy (split-order key 0, bucket 0's). Never deleted.
+    head: *const Node,
     pub(super) counters: Arc<Counters>,
     /// The list owns items (for drop check) and hands out references to
     /// their keys and values.
@@ -169,18 +170,16 @@ where
     K: Send + Sync + 'static,
     V: Send + Sync + 'static,
 {
-    /// A list holding only the dummy with split-order key 0.
-    pub(super) fn new() -> List<K, V> {
-        List {
-            head: Box::into_raw(Box::new(Node::dummy(0))),
-            counters: Arc::new(Counters::default()),
-            _items: PhantomData,
-        }
+    /// A list holding only `head`, a dummy with split-order key 0 and a
+    /// null link, which outlives the list.
+    pub(super) fn new(head: &Node) -> List<K, V> {
+        debug_assert_eq!(head.so_key, 0);
+        List { head, counters: Arc::new(Counters::default()), _items: PhantomData }
     }
 
     /// The head dummy (bucket 0's).
     pub(super) fn head(&self) -> &Node {
-        // SAFETY: `head` is allocated in `new` and freed only in `drop`.
+        // SAFETY: the head outlives the list (`new`'s contract).
         unsafe { &*self.head }
     }
 
@@ -438,18 +437,18 @@ impl<K, V> Drop for List<K, V> {
         let guard = unsafe { crossbeam_epoch::unprotected() };
         let mut curr = self.head;
         while !curr.is_null() {
-            // SAFETY: every node reachable from the head is allocated and
-            // owned by the list (unlinked ones belong to the collector and
-            // are no longer reachable); each is visited once.
-            let next = unsafe { &*curr }.next.load(Ordering::Relaxed, guard).with_tag(0).as_raw() as *mut Node;
-            // SAFETY: as above; an item was allocated as `Box<Item<K, V>>`,
-            // a dummy as `Box<Node>`, and is freed as such. A marked item
-            // still linked was never retired, so this is its only free.
+            // SAFETY: every node reachable from the head is allocated (the
+            // dummies by the directory, which outlives the list; items by
+            // the list, unlinked ones being no longer reachable); each is
+            // visited once, and an item's link is read before it is freed.
+            let next = unsafe { &*curr }.next.load(Ordering::Relaxed, guard).with_tag(0).as_raw();
+            // SAFETY: as above; an item was allocated as `Box<Item<K, V>>`
+            // and is freed as such. A marked item still linked was never
+            // retired, so this is its only free. Dummies are left to the
+            // directory.
             unsafe {
                 if (*curr).is_item() {
                     drop(Box::from_raw(curr as *mut Item<K, V>));
-                } else {
-                    drop(Box::from_raw(curr));
                 }
             }
             curr = next;

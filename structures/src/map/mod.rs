@@ -71,11 +71,13 @@
 //! inserts `b`'s dummy into the list starting from the dummy of `b`'s
 //! *parent*, the bucket `b` split from (`b` with its highest set bit
 //! cleared), initialising the parent first if needed, recursively down to
-//! bucket 0, whose dummy is the list's head and always exists. Two threads
-//! that initialise one bucket race to insert the same dummy key; the list
-//! admits one, the loser frees its own node and uses the winner's. The
-//! dummy is then recorded in the bucket directory (`map/buckets.rs`), which is
-//! segmented so that it too grows without copying.
+//! bucket 0, whose dummy is the list's head and always exists. The dummies
+//! live in the bucket directory (`map/buckets.rs`), which is segmented so
+//! that it too grows without copying, and whose entries *are* the dummies,
+//! so that a lookup reaching its bucket is already at the start of the
+//! bucket's stretch. Of the threads that initialise one bucket at once,
+//! one claims its entry and links the dummy, then marks it linked; the
+//! others start from the parent's dummy meanwhile, without waiting.
 //!
 //! Lookups ([`SplitOrderedMap::get`]) never initialise: they start from the
 //! nearest initialised ancestor's dummy, which precedes the key too. So a
@@ -101,9 +103,10 @@
 //!    most one such item per key.
 //! 4. A marked node's `next` never changes; a marked node is unlinked at
 //!    most once, by the winner of one CAS, which alone retires it.
-//! 5. The dummy of bucket `b` is in the list before the directory records
-//!    it, and is ordered before every item whose hash is `b` modulo the
-//!    current size, and after the dummy of every ancestor bucket.
+//! 5. The dummy of bucket `b` is in the list before the directory marks
+//!    it linked, and is ordered before every item whose hash is `b` modulo
+//!    the current size, and after the dummy of every ancestor bucket. Only
+//!    the thread that claimed `b`'s entry links it, once.
 //! 6. The bucket count only grows (no shrinking), and is a power of two.
 //!
 //! # Consistency
@@ -162,10 +165,10 @@
 //! - an item unlinked by a CAS: retired by that CAS's winner;
 //! - an item whose insertion lost (the key was there): never shared, freed
 //!   at once (its value handed back to the caller);
-//! - a dummy whose insertion lost: never shared, freed at once;
-//! - everything still in the list (dummies, items, marked items not yet
-//!   unlinked): freed by `Drop`, which has `&mut self`;
-//! - bucket directory segments: freed by `Drop`.
+//! - items still in the list (marked ones not yet unlinked included):
+//!   freed by `Drop`, which has `&mut self`;
+//! - dummies: never unlinked; they live in the bucket directory's
+//!   segments, freed by `Drop` after the list.
 //!
 //! [`SplitOrderedMap::reclamation`] counts items *retired* (handed to the
 //! collector) and *freed* (their deferred free has run, counted inside it
@@ -189,7 +192,10 @@
 //! - `MAX_LOAD` = 2 items per bucket on average before doubling.
 //! - The table never shrinks (nor does the paper's); removing items leaves
 //!   their buckets' dummies in place.
-//! - A dummy is 16 bytes; an item is 16 bytes plus the key and the value.
+//! - A directory entry (a dummy and its state) is 24 bytes, allocated a
+//!   segment at a time: once the table has doubled to `2^s` buckets, the
+//!   first use of its newest half allocates `24 * 2^(s-1)` bytes. An item
+//!   is 16 bytes plus the key and the value.
 //!
 //! # References
 //!
@@ -210,7 +216,7 @@ mod list;
 pub use list::Iter;
 
 use crate::sync::{AtomicIsize, AtomicUsize, Ordering};
-use buckets::{Buckets, MAX_BUCKETS};
+use buckets::{Buckets, Claim, MAX_BUCKETS};
 pub use crossbeam_epoch::Guard;
 use crossbeam_epoch::Shared;
 use list::{Item, List, Node, Target};
@@ -252,6 +258,7 @@ impl std::ops::Add for Reclamation {
 /// insertion to removal, and readers get `&V` for as long as their guard
 /// lives. (Mutable values go behind a lock or atomics inside `V`.)
 pub struct SplitOrderedMap<K, V, S = RandomState> {
+    /// Declared (so dropped) before `buckets`, which holds its dummies.
     list: List<K, V>,
     buckets: Buckets,
     /// The number of buckets: a power of two, only ever doubled.
@@ -307,9 +314,11 @@ where
     /// allocated for buckets until they are used.
     pub fn with_capacity_and_hasher(capacity: usize, hasher: S) -> Self {
         let size = capacity.div_ceil(MAX_LOAD).clamp(1, MAX_BUCKETS).next_power_of_two();
-        let list = List::new();
         let buckets = Buckets::new();
-        buckets.set(0, list.head());
+        // Bucket 0's dummy is the list's head: in the list from the start.
+        let Claim::Won(head) = buckets.claim(0) else { unreachable!("a new directory is empty") };
+        let list = List::new(head);
+        buckets.linked(0);
         SplitOrderedMap { list, buckets, size: AtomicUsize::new(size), count: AtomicIsize::new(0), hasher }
     }
 
@@ -471,7 +480,7 @@ where
             node = unsafe { next.with_tag(0).as_ref() };
         }
         // And the converse: every bucket the directory records is one of
-        // the dummies just met (so none was recorded before being linked,
+        // the dummies just met (so none was marked linked before being linked,
         // or recorded twice with different nodes).
         let recorded = (0..self.buckets()).filter(|&b| self.buckets.get(b).is_some()).count();
         assert_eq!(recorded, shape.dummies, "invariant 5: the directory and the list disagree");
@@ -496,35 +505,40 @@ where
         }
         loop {
             b = parent(b);
-            // Bucket 0 is initialised in the constructor, so this ends.
+            // Bucket 0 is linked in the constructor, so this ends.
             if let Some(dummy) = self.buckets.get(b) {
                 return dummy;
             }
         }
     }
 
-    /// Insert bucket `b`'s dummy (after its parent's, initialising that
-    /// first if needed) and record it. Returns the dummy in the list.
+    /// Link bucket `b`'s dummy into the list (after its parent's,
+    /// initialising that first if needed) and mark it linked in the
+    /// directory. Returns the dummy to start from: `b`'s, or, while
+    /// another thread is linking `b`'s, the nearest linked ancestor's.
     fn initialise<'g>(&'g self, b: usize, guard: &'g Guard) -> &'g Node {
         let p = parent(b);
         let start = match self.buckets.get(p) {
             Some(dummy) => dummy,
             None => self.initialise(p, guard),
         };
-        let fresh = Box::into_raw(Box::new(Node::dummy(dummy_key(b))));
-        // SAFETY: `fresh` is a new dummy nobody else can reach.
-        let dummy =
-            match unsafe { self.list.insert::<K>(start, Shared::from(fresh as *const Node), Target::Dummy, guard) } {
-                Ok(ours) => ours,
-                Err(theirs) => {
-                    // SAFETY: not linked, so still ours alone.
-                    drop(unsafe { Box::from_raw(fresh) });
-                    theirs
-                }
-            };
-        self.buckets.set(b, dummy.as_raw());
-        // SAFETY: a dummy in the list; dummies live as long as the map.
-        unsafe { dummy.deref() }
+        match self.buckets.claim(b) {
+            Claim::Linked(dummy) => dummy,
+            // Not waiting for the claimer keeps the map lock-free: `start`
+            // precedes every item of `b` too (invariant 5).
+            Claim::Busy => start,
+            Claim::Won(dummy) => {
+                // SAFETY: `dummy` is a dummy with `b`'s key that no thread
+                // can reach: not in the list, and the directory hands it
+                // out only once `linked`; our claim makes us its only
+                // linker.
+                let linked =
+                    unsafe { self.list.insert::<K>(start, Shared::from(dummy as *const Node), Target::Dummy, guard) };
+                debug_assert!(linked.is_ok(), "only the claimer links a dummy");
+                self.buckets.linked(b);
+                dummy
+            }
+        }
     }
 
     /// Count one more item, and double the bucket count if the map is now
@@ -587,11 +601,6 @@ fn check_guard(guard: &Guard) {
 /// top bit set so that the key ends in a 1.
 fn item_key(hash: u64) -> u64 {
     (hash | 1 << 63).reverse_bits()
-}
-
-/// The split-order key of bucket `b`'s dummy: `b` reversed, ending in a 0.
-fn dummy_key(b: usize) -> u64 {
-    (b as u64).reverse_bits()
 }
 
 /// The bucket `b` split from: `b` without its highest set bit. `b > 0`.
