@@ -3,7 +3,8 @@
 //! `--backend` and `--threads`.
 //!
 //! Without a subcommand the binary runs the server; `convoy wal inspect
-//! FILE` runs a tool instead ([`Tool`]), and takes no server flag.
+//! FILE` and `convoy bench ...` run a tool instead ([`Tool`]), and take no
+//! server flag.
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -127,6 +128,9 @@ pub enum Tool {
     /// Tools for the write-ahead log (`appendonly.aof`).
     #[command(subcommand)]
     Wal(WalTool),
+    /// A load generator for convoy or any Redis-compatible server: mixes,
+    /// skewed keys, pipelining, open loop (see `src/bench/mod.rs`).
+    Bench(crate::bench::Options),
 }
 
 /// `convoy wal ...`.

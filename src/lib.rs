@@ -11,6 +11,7 @@
 //! | [`server`] | sockets and shared state: accept loop and shutdown ([`server`]), one connection's read-execute-write loop ([`server::connection`]), blocked clients ([`server::blocking`]), pub/sub registry ([`server::pubsub`]), client registry ([`server::clients`]), the slow log ([`server::slowlog`]), active expiry (which also samples the instantaneous rates) |
 //! | [`wal`] | the write-ahead log: record format and checksums ([`wal::format`]), group commit and fsync policies ([`wal`]), per-key ordering ([`wal::order`]), BGREWRITEAOF ([`wal::rewrite`]), `convoy wal inspect` ([`wal::inspect`]); replay at start is [`server::recovery`] |
 //! | [`metrics`] | what the server reports about itself: per-command statistics (calls, time, errors, latency histograms) kept off, in one shared table, or per worker ([`metrics`]); instantaneous per-second rates ([`metrics::rate`]); the counting global allocator behind `used_memory` ([`metrics::alloc`]); the Prometheus endpoint ([`metrics::prometheus`]) |
+//! | [`bench`] | `convoy bench`, the load generator: closed and open loops, key distributions, SET:GET mixes, HdrHistogram latencies ([`bench`]); it talks to a server only over TCP, like any client |
 //! | [`config`] | command-line flags (run-time CONFIG parameters live in [`server::Settings`] and [`cmd::config`]) |
 //! | [`num`] | Redis's rules for integers written as text (`string2ll`) |
 //!
@@ -21,6 +22,7 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod bench;
 pub mod cmd;
 pub mod config;
 pub mod keyspace;

@@ -9,6 +9,7 @@ fn main() -> ExitCode {
     let mut config = Config::parse();
     match config.tool.take() {
         Some(Tool::Wal(WalTool::Inspect(options))) => ExitCode::from(convoy::wal::inspect::run(&options)),
+        Some(Tool::Bench(options)) => ExitCode::from(convoy::bench::main(&options)),
         None => match convoy::server::run(config) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
