@@ -48,7 +48,8 @@ fn closed_loop_counts_what_the_server_counts() {
     ))
     .expect("the run succeeds");
     assert!(s.requests > 0);
-    assert_eq!(s.requests, s.sets + s.gets);
+    assert_eq!(s.requests, s.sets + s.gets + s.dels);
+    assert_eq!(s.dels, 0);
     assert_eq!(s.requests % 8, 0, "whole batches only: {}", s.requests);
     assert_eq!(calls(&mut c, "set"), s.sets);
     assert_eq!(calls(&mut c, "get"), s.gets);
@@ -135,4 +136,28 @@ fn binary_writes_json_and_fails_cleanly() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot connect to 127.0.0.1:1"));
+}
+
+/// SET:GET:DEL adds DELs: a churn run's DELs are the server's, and keys
+/// came and went (some DELs found their key, so nodes were unlinked).
+#[test]
+fn churn_sends_dels() {
+    let server = TestServer::start(Backend::Lockfree);
+    let mut c = server.raw();
+    let s = bench::run(&options(
+        server.addr,
+        &["--clients", "2", "--keys", "20", "--ratio", "1:0:1", "--duration", "300ms"],
+    ))
+    .expect("the run succeeds");
+    assert!(s.dels > 0 && s.sets > 0 && s.gets == 0, "{s:?}");
+    assert_eq!(calls(&mut c, "del"), s.dels);
+    assert_eq!(calls(&mut c, "set"), s.sets);
+    assert_eq!(s.parameters.ratio, "1:0:1");
+    let info = c.cmd(&["INFO", "convoy"]);
+    let retired: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("convoy_reclamation_retired:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no reclamation figures in {info}"));
+    assert!(retired > 0, "{info}");
 }

@@ -86,7 +86,9 @@ pub struct Options {
     /// the skew of YCSB and conc-map-bench).
     #[arg(long, default_value = "uniform")]
     pub distribution: Distribution,
-    /// SET:GET weights, e.g. `1:9` for 10% SETs.
+    /// SET:GET weights, e.g. `1:9` for 10% SETs; SET:GET:DEL adds DELs
+    /// (`1:0:1`: keys created and deleted, the churn that makes maps
+    /// reclaim memory).
     #[arg(long, default_value = "1:9")]
     pub ratio: Ratio,
     /// Bytes in each SET's value (redis-benchmark's default is 3).
@@ -123,6 +125,7 @@ pub struct Summary {
     pub requests: u64,
     pub sets: u64,
     pub gets: u64,
+    pub dels: u64,
     /// Replies that were errors.
     pub errors: u64,
     /// From the first send to the last reply.
@@ -227,6 +230,7 @@ struct ClientResult {
     histogram: Histogram<u64>,
     sets: u64,
     gets: u64,
+    dels: u64,
     errors: u64,
 }
 
@@ -334,7 +338,7 @@ async fn closed_loop(
     deadline: Instant,
     shared: Arc<Shared>,
 ) -> Result<ClientResult, Error> {
-    let mut result = ClientResult { histogram: new_histogram(), sets: 0, gets: 0, errors: 0 };
+    let mut result = ClientResult { histogram: new_histogram(), sets: 0, gets: 0, dels: 0, errors: 0 };
     let mut replies = Replies::new();
     let mut out = Vec::with_capacity(pipeline * 64);
     while Instant::now() < deadline && !shared.failed.load(Ordering::Relaxed) {
@@ -343,6 +347,7 @@ async fn closed_loop(
             match workload.encode_next(&mut out) {
                 Op::Set => result.sets += 1,
                 Op::Get => result.gets += 1,
+                Op::Del => result.dels += 1,
             }
         }
         let sent = Instant::now();
@@ -417,7 +422,7 @@ async fn open_loop(
         })
     };
     let batch_interval = interval * pipeline as u32;
-    let (mut sets, mut gets) = (0, 0);
+    let (mut sets, mut gets, mut dels) = (0, 0, 0);
     let mut out = Vec::with_capacity(pipeline * 64);
     let mut tick: u32 = 0;
     let mut write_error = None;
@@ -432,6 +437,7 @@ async fn open_loop(
             match workload.encode_next(&mut out) {
                 Op::Set => sets += 1,
                 Op::Get => gets += 1,
+                Op::Del => dels += 1,
             }
         }
         due.lock().extend(std::iter::repeat_n(intended, pipeline));
@@ -451,7 +457,7 @@ async fn open_loop(
         return Err(e);
     }
     let (histogram, errors) = reader.await.map_err(|e| Error::Io(format!("reader task: {e}")))??;
-    Ok(ClientResult { histogram, sets, gets, errors })
+    Ok(ClientResult { histogram, sets, gets, dels, errors })
 }
 
 /// Sleep until `at`: on the runtime's timer (millisecond resolution) while
@@ -470,11 +476,12 @@ async fn wait_until(at: Instant) {
 
 fn summarise(o: &Options, seed: u64, elapsed: Duration, results: Vec<ClientResult>) -> Summary {
     let mut histogram = new_histogram();
-    let (mut sets, mut gets, mut errors) = (0, 0, 0);
+    let (mut sets, mut gets, mut dels, mut errors) = (0, 0, 0, 0);
     for r in &results {
         histogram.add(&r.histogram).expect("same bounds");
         sets += r.sets;
         gets += r.gets;
+        dels += r.dels;
         errors += r.errors;
     }
     let requests = histogram.len();
@@ -490,6 +497,7 @@ fn summarise(o: &Options, seed: u64, elapsed: Duration, results: Vec<ClientResul
         requests,
         sets,
         gets,
+        dels,
         errors,
         elapsed_s: secs,
         parameters: Parameters {
@@ -520,8 +528,8 @@ impl Summary {
         };
         let ms = |us: f64| us / 1000.0;
         format!(
-            "convoy bench: {}:{}, {} clients on {} thread(s), pipeline {}, {} keys {}, SET:GET {}, {}-byte values, {}, {} s\n\
-             requests: {} ({} SET, {} GET) in {:.2} s, {} errors\n\
+            "convoy bench: {}:{}, {} clients on {} thread(s), pipeline {}, {} keys {}, SET:GET{} {}, {}-byte values, {}, {} s\n\
+             requests: {} ({} SET, {} GET, {} DEL) in {:.2} s, {} errors\n\
              throughput: {:.0} requests/s\n\
              latency ms: p50 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}  mean {:.3}\n",
             p.host,
@@ -531,6 +539,7 @@ impl Summary {
             p.pipeline,
             p.keys,
             p.distribution,
+            if self.dels > 0 || p.ratio.matches(':').count() == 2 { ":DEL" } else { "" },
             p.ratio,
             p.value_size,
             loop_kind,
@@ -538,6 +547,7 @@ impl Summary {
             self.requests,
             self.sets,
             self.gets,
+            self.dels,
             self.elapsed_s,
             self.errors,
             self.ops_per_sec,

@@ -47,22 +47,32 @@ impl fmt::Display for Distribution {
     }
 }
 
-/// `--ratio SET:GET`: relative weights of the two commands.
+/// `--ratio SET:GET[:DEL]`: relative weights of the commands. DEL is
+/// optional (0 if left out): with it, keys come and go, which is what
+/// makes a map unlink and reclaim nodes (overwrites only replace values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ratio {
     pub set: u32,
     pub get: u32,
+    pub del: u32,
 }
 
 impl FromStr for Ratio {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Ratio, String> {
-        let (set, get) = s.split_once(':').ok_or_else(|| format!("expected SET:GET, e.g. 1:9, not '{s}'"))?;
+        let parts: Vec<&str> = s.split(':').collect();
+        if !(2..=3).contains(&parts.len()) {
+            return Err(format!("expected SET:GET or SET:GET:DEL, e.g. 1:9, not '{s}'"));
+        }
         let parse = |w: &str| w.parse::<u32>().map_err(|_| format!("'{w}' in '{s}' is not a whole number"));
-        let ratio = Ratio { set: parse(set)?, get: parse(get)? };
-        if ratio.set == 0 && ratio.get == 0 {
-            return Err("at least one of SET and GET needs a weight above 0".into());
+        let ratio =
+            Ratio { set: parse(parts[0])?, get: parse(parts[1])?, del: parts.get(2).map_or(Ok(0), |w| parse(w))? };
+        if ratio.set as u64 + ratio.get as u64 + ratio.del as u64 == 0 {
+            return Err("at least one command needs a weight above 0".into());
+        }
+        if ratio.set as u64 + ratio.get as u64 + ratio.del as u64 > u32::MAX as u64 {
+            return Err(format!("the weights in '{s}' are too large"));
         }
         Ok(ratio)
     }
@@ -70,7 +80,11 @@ impl FromStr for Ratio {
 
 impl fmt::Display for Ratio {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.set, self.get)
+        write!(f, "{}:{}", self.set, self.get)?;
+        if self.del > 0 {
+            write!(f, ":{}", self.del)?;
+        }
+        Ok(())
     }
 }
 
@@ -79,6 +93,7 @@ impl fmt::Display for Ratio {
 pub enum Op {
     Set,
     Get,
+    Del,
 }
 
 /// One client's source of requests: its own random number generator, so
@@ -107,8 +122,15 @@ impl Workload {
 
     /// The next request's command and key number.
     pub fn draw(&mut self) -> (Op, u64) {
-        let total = self.ratio.set + self.ratio.get;
-        let op = if self.rng.random_range(0..total) < self.ratio.set { Op::Set } else { Op::Get };
+        let r = self.ratio;
+        let pick = self.rng.random_range(0..r.set + r.get + r.del);
+        let op = if pick < r.set {
+            Op::Set
+        } else if pick < r.set + r.get {
+            Op::Get
+        } else {
+            Op::Del
+        };
         let key = match &self.zipf {
             // Zipf draws ranks 1..=n as floats.
             Some(zipf) => (zipf.sample(&mut self.rng) as u64).clamp(1, self.keys) - 1,
@@ -124,6 +146,7 @@ impl Workload {
         match op {
             Op::Set => encode(out, &[b"SET", &key, &self.value]),
             Op::Get => encode(out, &[b"GET", &key]),
+            Op::Del => encode(out, &[b"DEL", &key]),
         }
         op
     }
@@ -161,11 +184,15 @@ mod tests {
         assert_eq!("zipf:0.99".parse(), Ok(Distribution::Zipf(0.99)));
         assert!("zipf:-1".parse::<Distribution>().is_err());
         assert!("zipf".parse::<Distribution>().is_err());
-        assert_eq!("1:9".parse(), Ok(Ratio { set: 1, get: 9 }));
-        assert_eq!("0:1".parse(), Ok(Ratio { set: 0, get: 1 }));
+        assert_eq!("1:9".parse(), Ok(Ratio { set: 1, get: 9, del: 0 }));
+        assert_eq!("0:1".parse(), Ok(Ratio { set: 0, get: 1, del: 0 }));
+        assert_eq!("1:0:1".parse(), Ok(Ratio { set: 1, get: 0, del: 1 }));
         assert!("0:0".parse::<Ratio>().is_err());
+        assert!("0:0:0".parse::<Ratio>().is_err());
         assert!("1-9".parse::<Ratio>().is_err());
-        assert_eq!(Ratio { set: 3, get: 7 }.to_string(), "3:7");
+        assert!("1:2:3:4".parse::<Ratio>().is_err());
+        assert_eq!(Ratio { set: 3, get: 7, del: 0 }.to_string(), "3:7");
+        assert_eq!(Ratio { set: 3, get: 0, del: 2 }.to_string(), "3:0:2");
         assert_eq!(Distribution::Zipf(0.99).to_string(), "zipf:0.99");
     }
 
@@ -176,7 +203,7 @@ mod tests {
     fn draws_follow_the_parameters() {
         let draws = 20_000;
         let count = |d: Distribution| {
-            let mut w = Workload::new(7, 0, 1000, d, Ratio { set: 1, get: 3 }, 3);
+            let mut w = Workload::new(7, 0, 1000, d, Ratio { set: 1, get: 3, del: 0 }, 3);
             let (mut sets, mut first) = (0, 0);
             for _ in 0..draws {
                 let (op, key) = w.draw();
@@ -195,7 +222,8 @@ mod tests {
         assert!(first_uniform < 60, "{first_uniform}");
         assert!(first_zipf > 2_000, "{first_zipf}");
         let seq = |seed, client| {
-            let mut w = Workload::new(seed, client, 1_000_000, Distribution::Uniform, Ratio { set: 1, get: 1 }, 3);
+            let mut w =
+                Workload::new(seed, client, 1_000_000, Distribution::Uniform, Ratio { set: 1, get: 1, del: 0 }, 3);
             (0..8).map(|_| w.draw()).collect::<Vec<_>>()
         };
         assert_eq!(seq(1, 2), seq(1, 2));
@@ -206,7 +234,7 @@ mod tests {
     #[test]
     fn encodes_redis_benchmark_keys() {
         assert_eq!(key_name(4711), b"key:000000004711");
-        let mut w = Workload::new(1, 0, 10, Distribution::Uniform, Ratio { set: 1, get: 0 }, 3);
+        let mut w = Workload::new(1, 0, 10, Distribution::Uniform, Ratio { set: 1, get: 0, del: 0 }, 3);
         let mut out = Vec::new();
         assert_eq!(w.encode_next(&mut out), Op::Set);
         let text = String::from_utf8(out).unwrap();
