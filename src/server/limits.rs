@@ -280,6 +280,57 @@ pub async fn refuse(mut socket: tokio::net::TcpStream) {
     .await;
 }
 
+/// Redis's default `tcp-backlog`: connections the kernel completes and
+/// queues before the server accepts them. A burst past it is dropped and
+/// retried by the client's kernel only after a second (tokio's own
+/// default, 128 here, made a burst of a few hundred connections stall).
+pub const TCP_BACKLOG: u32 = 511;
+
+/// Bind and listen on `bind:port` with [`TCP_BACKLOG`] (and
+/// `SO_REUSEADDR`, as Redis and tokio's own `bind` set it).
+pub async fn listen(bind: &str, port: u16) -> std::io::Result<tokio::net::TcpListener> {
+    let mut last = None;
+    for addr in tokio::net::lookup_host((bind, port)).await? {
+        let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+        socket.set_reuseaddr(true)?;
+        match socket.bind(addr).and_then(|()| socket.listen(TCP_BACKLOG)) {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address to bind")))
+}
+
+/// Raise the process's soft limit on open files toward `maxclients` plus
+/// 32 for the listener, logs and the like (Redis's
+/// `adjustOpenFilesLimit`), up to the hard limit; warn if that is not
+/// enough. For the binary only: a library user (tests) manages its own.
+/// Returns the soft limit in force afterwards.
+pub fn raise_fd_limit(maxclients: u64) -> u64 {
+    let want = maxclients.saturating_add(32);
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: `lim` is a valid, writable rlimit for the call to fill.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return 0;
+    }
+    if (lim.rlim_cur as u64) < want {
+        let raised = libc::rlimit { rlim_cur: want.min(lim.rlim_max as u64) as libc::rlim_t, rlim_max: lim.rlim_max };
+        // SAFETY: `raised` is a valid rlimit that outlives the call.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            lim = raised;
+        }
+    }
+    let got = lim.rlim_cur as u64;
+    if got < want {
+        eprintln!(
+            "convoy: maxclients {maxclients} needs {want} open files, but the limit is {got}: \
+             clients past about {} will be refused by the OS (raise `ulimit -n`)",
+            got.saturating_sub(32)
+        );
+    }
+    got
+}
+
 /// One connection's view of its unwritten replies against its output
 /// limit: when it first passed the soft limit.
 #[derive(Debug, Default)]

@@ -354,6 +354,7 @@ pub fn spawn(config: Config) -> std::io::Result<ServerHandle> {
 
 /// Run a server in the foreground until SIGINT or SIGTERM.
 pub fn run(config: Config) -> std::io::Result<()> {
+    limits::raise_fd_limit(config.maxclients);
     let park = ParkHook::default();
     let runtime = build_runtime(&config, &park)?;
     runtime.block_on(async move {
@@ -407,7 +408,7 @@ fn build_runtime(config: &Config, park: &ParkHook) -> std::io::Result<tokio::run
 type Bound<K> = (TcpListener, Arc<Shared<K>>, Option<Endpoint>);
 
 async fn bind<K: Keyspace>(config: Config, park: &ParkHook) -> std::io::Result<Bound<K>> {
-    let listener = TcpListener::bind((config.bind.as_str(), config.port)).await?;
+    let listener = limits::listen(config.bind.as_str(), config.port).await?;
     let endpoint = Endpoint::bind(&config.bind, config.metrics_port).await?;
     let addr = listener.local_addr()?;
     let mut shared = Shared::new(config, addr);
