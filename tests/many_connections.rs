@@ -2,8 +2,7 @@
 //! its own, so that each side has its own descriptor table), while other
 //! clients are served.
 //!
-//! The default suite holds 2,000; the full 10,000 runs with
-//! `cargo test --test many_connections -- --ignored`.
+//! Run with `--nocapture` to see the figures (time to open, server RSS).
 
 mod server_process;
 
@@ -87,16 +86,10 @@ fn wait_for_clients(server: &ServerProcess, expected: usize) {
     }
 }
 
-/// 2,000 connections held at once are all served, as is a fresh client, and
+/// 10,000 connections held at once (fewer if the descriptor limit is
+/// lower, said on stderr) are all served, as is a fresh client, and
 /// connected_clients follows them up and back down.
 #[test]
-fn two_thousand_connections_held_and_served() {
-    hold(2_000);
-}
-
-/// The full 10,000 (run with `--ignored`; prints its figures).
-#[test]
-#[ignore]
 fn ten_thousand_connections_held_and_served() {
     hold(10_000);
 }
