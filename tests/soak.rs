@@ -137,7 +137,7 @@ fn soak(duration: Duration) -> Figures {
     for t in 0..6u64 {
         let (stop, commands, messages, lives) = (stop.clone(), commands.clone(), messages.clone(), lives.clone());
         threads.push(std::thread::spawn(move || {
-            let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (t + 1) * 0x1234_5678);
+            let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ ((t + 1) * 0x1234_5678));
             while !stop.load(Ordering::Relaxed) {
                 if t < 2 {
                     subscriber_life(addr, &mut rng, &messages);

@@ -306,6 +306,8 @@ pub async fn listen(bind: &str, port: u16) -> std::io::Result<tokio::net::TcpLis
 /// `adjustOpenFilesLimit`), up to the hard limit; warn if that is not
 /// enough. For the binary only: a library user (tests) manages its own.
 /// Returns the soft limit in force afterwards.
+// `rlim_t` is `u64` on Linux but not on every platform: the casts stay.
+#[allow(clippy::unnecessary_cast)]
 pub fn raise_fd_limit(maxclients: u64) -> u64 {
     let want = maxclients.saturating_add(32);
     let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };

@@ -127,6 +127,8 @@ pub fn info_field(addr: SocketAddr, section: &str, field: &str) -> String {
 
 /// Raise this process's soft limit on open files to its hard limit;
 /// returns the new soft limit.
+// `rlim_t` is `u64` on Linux but not on every platform: the cast stays.
+#[allow(clippy::unnecessary_cast)]
 pub fn raise_fd_limit() -> u64 {
     let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: `lim` is a valid, writable rlimit for the call to fill.
