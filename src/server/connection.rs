@@ -117,15 +117,19 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
                     }
                     reply.encode(client.protocol, &mut output);
                     // Redis's output limits, and backpressure: see `limits`.
-                    let limit = shared.limits.output_limit(!client.pubsub.is_empty());
-                    if watch.check(output.len(), limit) == Verdict::Close {
-                        limits::log_output_limit(&client.info, output.len());
-                        break 'conn;
-                    }
-                    if output.len() >= limits::flush_at(limit) {
-                        let out = Out { kill: &kill, pushes: &pushes, pushed: &mut pushed, watch: &mut watch };
-                        if !write_out(&mut socket, &mut output, out, &shared, &client).await {
+                    // Nothing to check within the first 16 KiB (the common
+                    // case, kept to one comparison).
+                    if output.len() > limits::STATIC_BUFFER {
+                        let limit = shared.limits.output_limit(!client.pubsub.is_empty());
+                        if watch.check(output.len(), limit) == Verdict::Close {
+                            limits::log_output_limit(&client.info, output.len());
                             break 'conn;
+                        }
+                        if output.len() >= limits::flush_at(limit) {
+                            let out = Out { kill: &kill, pushes: &pushes, pushed: &mut pushed, watch: &mut watch };
+                            if !write_out(&mut socket, &mut output, out, &shared, &client).await {
+                                break 'conn;
+                            }
                         }
                     }
                     // The owner's own counter, bumped per command so that an
