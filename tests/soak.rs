@@ -3,7 +3,7 @@
 //! come and go, some leaving without reading their last replies, and
 //! subscribers of which some never read. Afterwards FLUSHALL, and the
 //! server's live heap (INFO `used_memory`, the counting allocator's exact
-//! figure) must return near where it started: a leak per connection,
+//! figure) must return to within 2 MiB of where it started: a leak per connection,
 //! command or message would not.
 //!
 //! The default suite runs 5 s; the long version is
@@ -189,10 +189,12 @@ fn check(f: &Figures, duration: Duration) {
     );
     assert!(f.commands > 1000 && f.connections > 50, "the soak did little work");
     assert!(peak > start + 1024 * 1024, "the workload never held memory: peak {peak}, start {start}");
-    // What FLUSHALL cannot give back: the maps' and the registry's spare
-    // capacity, metrics tables made on first use. A leak of even a few
-    // hundred bytes per connection or per thousand commands passes it.
-    let bound = 4 * 1024 * 1024;
+    // What FLUSHALL does not give back: the maps' spare capacity, the
+    // slow log, metrics tables made on first use (about 0.95 MB here,
+    // whether the soak lasts 5 s or 180 s). The margin over that, about
+    // 1 MB, is passed by a leak of some 300 bytes per connection in the
+    // 5 s run (3,500 connections), or 13 bytes in the 180 s one (80,000).
+    let bound = 2 * 1024 * 1024;
     assert!(end < start + bound, "used_memory {end} after the soak, {start} at start: more than {bound} bytes kept");
 }
 
