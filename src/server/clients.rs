@@ -108,7 +108,8 @@ impl ClientInfo {
         std::time::Duration::from_millis(since_created.saturating_sub(self.last_interaction_ms.load(Ordering::Relaxed)))
     }
 
-    /// Seconds since the last command.
+    /// Seconds since the last read, write or command (CLIENT LIST's
+    /// `idle=`).
     pub fn idle_secs(&self) -> u64 {
         let since_created = self.created.elapsed().as_millis() as u64;
         since_created.saturating_sub(self.last_interaction_ms.load(Ordering::Relaxed)) / 1000

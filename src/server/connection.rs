@@ -7,8 +7,12 @@
 //! pipelines N requests pays one round trip, not N (without both, pipelined
 //! throughput falls into the delayed-ACK rhythm of a few dozen ms).
 //!
-//! Two things interrupt the rhythm:
+//! Three things interrupt the rhythm:
 //!
+//! - a batch whose replies pass 1 MiB (or the client's hard output limit,
+//!   if higher) writes them before it goes on, so that a client that
+//!   pipelines much and reads little holds a bounded amount of the
+//!   server's memory (see [`super::limits`]);
 //! - a blocking command (BLPOP ...) that finds nothing: the replies so far
 //!   are written, and the connection waits (see [`super::blocking`]) before
 //!   it reads on; requests that arrive meanwhile stay in the buffer, as in
