@@ -669,6 +669,23 @@ group("config", [
     C("CONFIG", "NOSUCH"), C("CONFIG", "HELP", "x"),
 ])
 
+group("limits", [
+    C("CONFIG", "GET", "maxclients"), C("CONFIG", "GET", "client-query-buffer-limit"),
+    C("CONFIG", "GET", "client-output-buffer-limit"),
+    C("CONFIG", "SET", "maxclients", "0"), C("CONFIG", "SET", "maxclients", "abc"),
+    C("CONFIG", "SET", "proto-max-bulk-len", "1000"), C("CONFIG", "SET", "proto-max-bulk-len", "2mb"),
+    C("CONFIG", "GET", "proto-max-bulk-len"), C("CONFIG", "SET", "proto-max-bulk-len", "512mb"),
+    C("CONFIG", "SET", "client-query-buffer-limit", "1000"),
+    C("CONFIG", "SET", "client-output-buffer-limit", "normal 1mb"),
+    C("CONFIG", "SET", "client-output-buffer-limit", "master 1 2 3"),
+    C("CONFIG", "SET", "client-output-buffer-limit", "normal 1 2 -3"),
+    C("CONFIG", "SET", "client-output-buffer-limit", "normal x 2 3"),
+    C("CONFIG", "SET", "client-output-buffer-limit", "normal 1mb 512kb 10 pubsub 1k 2k 4"),
+    C("CONFIG", "GET", "client-output-buffer-limit"),
+    C("CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0 pubsub 32mb 8mb 60"),
+    C("CONFIG", "GET", "client-output-buffer-limit"),
+])
+
 CONVOY_COMMANDS = ["get", "set", "setnx", "setex", "psetex", "getset", "getdel", "getex", "mget", "mset",
                    "msetnx", "incr", "decr", "incrby", "decrby", "incrbyfloat", "append", "strlen",
                    "getrange", "setrange", "del", "unlink", "exists", "type", "keys", "scan", "rename",

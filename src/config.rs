@@ -117,6 +117,31 @@ pub struct Config {
     #[arg(long, default_value_t = 0)]
     pub metrics_port: u16,
 
+    /// Most clients served at once; one more is told `max number of
+    /// clients reached` and closed (see `server::limits`).
+    #[arg(long, default_value_t = 10000, value_parser = clap::value_parser!(u64).range(1..=u32::MAX as u64))]
+    pub maxclients: u64,
+
+    /// Close a client idle for more than this many seconds (0: never);
+    /// blocked clients and subscribers are spared, as in Redis.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=i32::MAX as u64))]
+    pub timeout: u64,
+
+    /// Longest bulk argument a request may carry (Redis's units: 512mb).
+    #[arg(long, default_value = "512mb", value_parser = crate::server::limits::parse_buffer_size_flag)]
+    pub proto_max_bulk_len: u64,
+
+    /// Unparsed input (plus a MULTI's queued commands) past which a client
+    /// is closed.
+    #[arg(long, default_value = "1gb", value_parser = crate::server::limits::parse_buffer_size_flag)]
+    pub client_query_buffer_limit: u64,
+
+    /// `class hard soft seconds` (classes normal, pubsub; replica is kept
+    /// but unused), as redis.conf; may be repeated. Defaults:
+    /// `normal 0 0 0`, `pubsub 32mb 8mb 60`.
+    #[arg(long, value_parser = crate::server::limits::parse_output_limit_flag, action = clap::ArgAction::Append)]
+    pub client_output_buffer_limit: Vec<String>,
+
     /// A tool to run instead of the server (the server ignores this field).
     #[command(subcommand)]
     pub tool: Option<Tool>,

@@ -11,8 +11,12 @@
 //! if all parsed.
 //!
 //! Some mutable parameters are stored and reported but not acted on yet:
-//! `maxclients`, `timeout`, `maxmemory`, `maxmemory-policy` and `save`
-//! (convoy writes no snapshots). `hz` takes effect at once (the
+//! `maxmemory`, `maxmemory-policy` and `save` (convoy writes no
+//! snapshots). The client limits (`maxclients`, `timeout`,
+//! `proto-max-bulk-len`, `client-query-buffer-limit`,
+//! `client-output-buffer-limit`) take effect at once: they are mirrored
+//! into [`limits::Live`](crate::server::limits::Live), which connections
+//! read without a lock. `hz` takes effect at once (the
 //! active-expiry thread reads it every cycle), and so does `appendfsync`
 //! (handed to the write-ahead log; stored only when the log is off), and
 //! so do `slowlog-log-slower-than` and `slowlog-max-len` (mirrored into
@@ -23,7 +27,7 @@
 use super::server::{help, subcommand};
 use super::{err, error_line, is, Access, CmdResult, CommandSpec, CommandTable, Ctx, Subcommand};
 use crate::keyspace::{glob, Keyspace};
-use crate::resp::parse::{parse_i64, DEFAULT_MAX_BULK_LEN};
+use crate::resp::parse::parse_i64;
 use crate::resp::Reply;
 use crate::server::Settings;
 use bytes::Bytes;
@@ -107,6 +111,19 @@ const PARAMS: &[Param] = &[
     },
     Param { name: "appendonly", get: |v| if v.appendonly { "yes" } else { "no" }.to_string(), set: None },
     Param { name: "bind", get: |v| v.bind.to_string(), set: None },
+    Param {
+        name: "client-output-buffer-limit",
+        get: |v| v.settings.client_output_buffer_limit.render(),
+        set: Some(|s, a| s.client_output_buffer_limit.apply(&String::from_utf8_lossy(a))),
+    },
+    Param {
+        name: "client-query-buffer-limit",
+        get: |v| v.settings.client_query_buffer_limit.to_string(),
+        set: Some(|s, a| {
+            s.client_query_buffer_limit = buffer_limit(a)?;
+            Ok(())
+        }),
+    },
     Param { name: "databases", get: |v| v.databases.to_string(), set: None },
     Param {
         name: "dir",
@@ -162,8 +179,14 @@ const PARAMS: &[Param] = &[
         }),
     },
     Param { name: "port", get: |v| v.port.to_string(), set: None },
-    // Fixed: the request parser's limit is set when a connection opens.
-    Param { name: "proto-max-bulk-len", get: |_| DEFAULT_MAX_BULK_LEN.to_string(), set: None },
+    Param {
+        name: "proto-max-bulk-len",
+        get: |v| v.settings.proto_max_bulk_len.to_string(),
+        set: Some(|s, a| {
+            s.proto_max_bulk_len = buffer_limit(a)?;
+            Ok(())
+        }),
+    },
     Param {
         name: "save",
         get: |v| v.settings.save.clone(),
@@ -310,6 +333,7 @@ fn config_set<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     // Under the settings lock, so that two CONFIG SETs leave the mirror as
     // they leave the settings.
     ctx.server.slowlog.configure(next.slowlog_log_slower_than, next.slowlog_max_len);
+    ctx.server.limits.store(&next);
     *settings = next;
     Ok(Reply::OK)
 }
@@ -325,7 +349,7 @@ fn integer(arg: &[u8], min: i64, max: i64) -> Result<i64, String> {
 
 /// A byte count with an optional unit, as Redis's `memtoull`: `b`, `k`
 /// (1000), `kb` (1024), `m`, `mb`, `g`, `gb`, in any case.
-fn memory(arg: &[u8]) -> Result<u64, String> {
+pub(crate) fn memory(arg: &[u8]) -> Result<u64, String> {
     const BAD: &str = "argument must be a memory value";
     let digits = arg.iter().take_while(|b| b.is_ascii_digit()).count();
     let (number, unit) = arg.split_at(digits);
@@ -344,6 +368,17 @@ fn memory(arg: &[u8]) -> Result<u64, String> {
     let n: u64 =
         if number.is_empty() { 0 } else { std::str::from_utf8(number).ok().and_then(|s| s.parse().ok()).ok_or(BAD)? };
     n.checked_mul(multiplier).ok_or_else(|| BAD.into())
+}
+
+/// `proto-max-bulk-len` and `client-query-buffer-limit`: a memory value
+/// of at least 1 MiB, as Redis bounds both.
+fn buffer_limit(arg: &[u8]) -> Result<u64, String> {
+    let n = memory(arg)?;
+    let min = crate::server::limits::MIN_BUFFER_LIMIT;
+    if n < min || n > i64::MAX as u64 {
+        return Err(format!("argument must be between {min} and {} inclusive", i64::MAX));
+    }
+    Ok(n)
 }
 
 /// One of a fixed set of names, in any case.

@@ -364,6 +364,7 @@ pub fn execute<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> Reply {
     }
     if let Some(multi) = ctx.client.multi.as_mut() {
         if !transactions::runs_inside_multi(spec.name) {
+            multi.bytes += args.iter().map(|a| a.len()).sum::<usize>();
             multi.queue.push(args.to_vec());
             return Reply::status("QUEUED");
         }

@@ -49,15 +49,27 @@ pub enum ParseError {
     Invalid(&'static str),
 }
 
-/// Limits the parser enforces (Redis's `proto-max-bulk-len`).
+/// Limits the parser enforces: Redis's `proto-max-bulk-len` (set at run
+/// time, see `server::limits`), and the far lower ones Redis puts on a
+/// client that must still authenticate (CVE-2021-32675), so that a few
+/// bytes from a stranger cannot make the server reserve much.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_bulk_len: usize,
+    /// The client has not authenticated yet and must: at most
+    /// [`UNAUTHENTICATED_MAX_ARGS`] arguments of at most
+    /// [`UNAUTHENTICATED_MAX_BULK_LEN`] bytes.
+    pub unauthenticated: bool,
 }
+
+/// Redis's argument count limit for a client that must still authenticate.
+pub const UNAUTHENTICATED_MAX_ARGS: i64 = 10;
+/// Redis's bulk length limit for a client that must still authenticate.
+pub const UNAUTHENTICATED_MAX_BULK_LEN: i64 = 16 * 1024;
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_bulk_len: DEFAULT_MAX_BULK_LEN }
+        Limits { max_bulk_len: DEFAULT_MAX_BULK_LEN, unauthenticated: false }
     }
 }
 
@@ -112,6 +124,9 @@ fn check_multibulk(buf: &[u8], limits: Limits) -> Result<(usize, i64), ParseErro
         Some(n) if n <= MAX_MULTIBULK_LEN => n,
         _ => return Err(ParseError::Invalid("Protocol error: invalid multibulk length")),
     };
+    if limits.unauthenticated && count > UNAUTHENTICATED_MAX_ARGS {
+        return Err(ParseError::Invalid("Protocol error: unauthenticated multibulk length"));
+    }
     let mut pos = eol + 2;
     for _ in 0..count.max(0) {
         if pos >= buf.len() {
@@ -133,6 +148,9 @@ fn check_multibulk(buf: &[u8], limits: Limits) -> Result<(usize, i64), ParseErro
             Some(n) if n >= 0 && (n as u64) <= limits.max_bulk_len as u64 => n as usize,
             _ => return Err(ParseError::Invalid("Protocol error: invalid bulk length")),
         };
+        if limits.unauthenticated && len as i64 > UNAUTHENTICATED_MAX_BULK_LEN {
+            return Err(ParseError::Invalid("Protocol error: unauthenticated bulk length"));
+        }
         // Like Redis, the two bytes after the payload are skipped unchecked.
         pos = eol + 2 + len + 2;
         if pos > buf.len() {
@@ -363,6 +381,31 @@ mod tests {
         }
         let big = vec![b'a'; MAX_INLINE_SIZE + 10];
         assert_eq!(parse_all(&big).1, Err(ParseError::Invalid("Protocol error: too big inline request")));
+    }
+
+    /// A client that must still authenticate gets Redis's low limits
+    /// (10 arguments of 16 KiB), with its texts; `proto-max-bulk-len` is
+    /// whatever the limits say.
+    #[test]
+    fn unauthenticated_and_configured_limits() {
+        let unauth = Limits { unauthenticated: true, ..Limits::default() };
+        let parse = |input: &[u8], limits| parse_request(&mut BytesMut::from(input), limits);
+        assert_eq!(parse(b"*10\r\n", unauth), Err(ParseError::Incomplete));
+        assert_eq!(
+            parse(b"*11\r\n", unauth),
+            Err(ParseError::Invalid("Protocol error: unauthenticated multibulk length"))
+        );
+        assert_eq!(parse(b"*1\r\n$16384\r\n", unauth), Err(ParseError::Incomplete));
+        assert_eq!(
+            parse(b"*1\r\n$16385\r\n", unauth),
+            Err(ParseError::Invalid("Protocol error: unauthenticated bulk length"))
+        );
+        let small = Limits { max_bulk_len: 1024 * 1024, ..Limits::default() };
+        assert_eq!(parse(b"*1\r\n$1048576\r\n", small), Err(ParseError::Incomplete));
+        assert_eq!(
+            parse(b"*1\r\n$1048577\r\n", small),
+            Err(ParseError::Invalid("Protocol error: invalid bulk length"))
+        );
     }
 
     /// Empty multibulk frames are skipped like Redis does.

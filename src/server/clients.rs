@@ -95,7 +95,21 @@ impl Activity {
 }
 
 impl ClientInfo {
-    /// Seconds since the last command.
+    /// Note a read or write on the client's socket (Redis's
+    /// `lastinteraction`, which the idle `timeout` and CLIENT LIST's
+    /// `idle=` measure from).
+    pub fn touch(&self) {
+        self.last_interaction_ms.store(self.created.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// Time since the last read, write or command.
+    pub fn idle(&self) -> std::time::Duration {
+        let since_created = self.created.elapsed().as_millis() as u64;
+        std::time::Duration::from_millis(since_created.saturating_sub(self.last_interaction_ms.load(Ordering::Relaxed)))
+    }
+
+    /// Seconds since the last read, write or command (CLIENT LIST's
+    /// `idle=`).
     pub fn idle_secs(&self) -> u64 {
         let since_created = self.created.elapsed().as_millis() as u64;
         since_created.saturating_sub(self.last_interaction_ms.load(Ordering::Relaxed)) / 1000
@@ -135,11 +149,6 @@ impl ClientInfo {
     }
 }
 
-/// Messages waiting for one client beyond this many bytes close it:
-/// Redis's hard `client-output-buffer-limit pubsub` (32 MiB). (Redis's
-/// soft limit, 8 MiB for 60 s, is not implemented yet.)
-pub const PUSH_LIMIT: usize = 32 * 1024 * 1024;
-
 /// What travels on a client's push channel: a message to write, and the
 /// bytes it is charged for.
 #[derive(Debug)]
@@ -148,8 +157,10 @@ pub struct Push(pub crate::resp::Reply, pub usize);
 /// Where messages for a client go that are not replies to its own
 /// requests (pub/sub messages): its connection writes them out between
 /// requests. A send never waits, so a publisher never waits for a slow
-/// subscriber; a subscriber that falls more than [`PUSH_LIMIT`] bytes
-/// behind is closed instead of growing without bound.
+/// subscriber; a subscriber that falls behind by Redis's
+/// `client-output-buffer-limit pubsub` (hard 32 MiB at once, or above
+/// soft 8 MiB for more than 60 s, by default; see [`super::limits`]) is
+/// closed instead of growing without bound.
 #[derive(Clone, Debug)]
 pub struct PushSender {
     tx: tokio::sync::mpsc::UnboundedSender<Push>,
@@ -169,6 +180,12 @@ struct Limit {
     /// Set once the limit was passed or the client was killed: nothing
     /// more is queued.
     over: AtomicBool,
+    /// When `queued` was first seen above the soft limit (Unix ms; 0: it
+    /// is not above it), checked by each send as Redis checks on each
+    /// reply it adds.
+    soft_since_ms: AtomicU64,
+    /// The limits' current values (`None`: Redis's defaults).
+    live: Option<Arc<super::limits::Live>>,
     /// Wakes the connection to close, even from inside a blocked write.
     /// Fired with `notify_one`, which leaves a permit if the connection is
     /// not waiting at that moment (it is running commands): its next wait
@@ -182,10 +199,11 @@ pub struct PushReceiver {
     limit: Arc<Limit>,
 }
 
-/// A new push channel.
-pub fn push_channel() -> (PushSender, PushReceiver) {
+/// A new push channel, limited by `limits`' `pubsub` class (Redis's
+/// defaults if `None`).
+pub fn push_channel(limits: Option<Arc<super::limits::Live>>) -> (PushSender, PushReceiver) {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let limit = Arc::new(Limit::default());
+    let limit = Arc::new(Limit { live: limits, ..Limit::default() });
     (PushSender { tx, limit: limit.clone() }, PushReceiver { rx, limit })
 }
 
@@ -200,7 +218,7 @@ impl PushSender {
             return;
         }
         let before = self.limit.queued.fetch_add(size, Ordering::Relaxed);
-        if before + size > PUSH_LIMIT {
+        if self.over_limit(before + size) {
             self.limit.queued.fetch_sub(size, Ordering::Relaxed);
             if !self.limit.over.swap(true, Ordering::Relaxed) {
                 self.limit.kill.notify_one();
@@ -209,6 +227,31 @@ impl PushSender {
         }
         // A failed send means the connection has ended: nothing to do.
         let _ = self.tx.send(Push(message, size));
+    }
+
+    /// Whether `queued` bytes pass the `pubsub` output limit: the hard
+    /// one at once, the soft one after its seconds above it.
+    fn over_limit(&self, queued: usize) -> bool {
+        let limit = match &self.limit.live {
+            Some(live) => live.output_limit(true),
+            None => super::limits::OutputLimits::default().pubsub,
+        };
+        let queued = queued as u64;
+        if limit.hard > 0 && queued > limit.hard {
+            return true;
+        }
+        if limit.soft > 0 && queued > limit.soft {
+            let now = crate::keyspace::now_ms().max(1);
+            let since = self.limit.soft_since_ms.load(Ordering::Relaxed);
+            if since == 0 {
+                self.limit.soft_since_ms.store(now, Ordering::Relaxed);
+            } else if now.saturating_sub(since) > limit.soft_seconds * 1000 {
+                return true;
+            }
+        } else {
+            self.limit.soft_since_ms.store(0, Ordering::Relaxed);
+        }
+        false
     }
 
     /// The kill switch of this channel's connection (see
@@ -291,6 +334,9 @@ pub struct ClientState {
 #[derive(Debug, Default)]
 pub struct Multi {
     pub queue: Vec<Vec<bytes::Bytes>>,
+    /// Bytes of the queued arguments (they count against
+    /// `client-query-buffer-limit`, as Redis's `argv_len_sums`).
+    pub bytes: usize,
     /// A command was refused while queueing: EXEC will fail (EXECABORT).
     pub aborted: bool,
 }

@@ -7,8 +7,12 @@
 //! pipelines N requests pays one round trip, not N (without both, pipelined
 //! throughput falls into the delayed-ACK rhythm of a few dozen ms).
 //!
-//! Two things interrupt the rhythm:
+//! Three things interrupt the rhythm:
 //!
+//! - a batch whose replies pass 1 MiB (or the client's hard output limit,
+//!   if higher) writes them before it goes on, so that a client that
+//!   pipelines much and reads little holds a bounded amount of the
+//!   server's memory (see [`super::limits`]);
 //! - a blocking command (BLPOP ...) that finds nothing: the replies so far
 //!   are written, and the connection waits (see [`super::blocking`]) before
 //!   it reads on; requests that arrive meanwhile stay in the buffer, as in
@@ -21,10 +25,10 @@
 
 use super::blocking::Waiter;
 use super::clients::{KillSwitch, Push, PushReceiver};
+use super::limits::{self, OutputWatch, Verdict};
 use super::{ClientState, Shared};
 use crate::cmd::{self, BlockRequest, Ctx};
 use crate::keyspace::{now_ms, Keyspace, UnixMillis};
-use crate::resp::parse::Limits;
 use crate::resp::{parse_request, ParseError, Reply};
 use bytes::{Bytes, BytesMut};
 use std::net::SocketAddr;
@@ -48,13 +52,14 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
     let laddr = socket.local_addr().unwrap_or(shared.local_addr);
     shared.stats.total_connections_received.fetch_add(1, Ordering::Relaxed);
     let info = shared.clients.register(peer, laddr, std::os::fd::AsRawFd::as_raw_fd(&socket));
-    let (push_tx, mut pushes) = super::clients::push_channel();
+    let (push_tx, mut pushes) = super::clients::push_channel(Some(shared.limits.clone()));
     let kill = pushes.kill_switch();
     let mut client = ClientState::new(info, shared.default_protocol(), push_tx);
     let mut shutdown = shared.shutdown.subscribe();
     let mut input = BytesMut::with_capacity(BUF_SIZE);
     let mut output = BytesMut::with_capacity(BUF_SIZE);
-    let limits = Limits::default();
+    // Unwritten replies against `client-output-buffer-limit`.
+    let mut watch = OutputWatch::default();
     // Bytes of pushed messages in `output`: they count against the push
     // limit until written (see `clients::PushReceiver::written`).
     let mut pushed = 0usize;
@@ -77,7 +82,13 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
             }
             read = socket.read_buf(&mut input) => match read {
                 Ok(0) | Err(_) => break 'conn,
-                Ok(n) => shared.stats.net_input_bytes.add(n as u64),
+                Ok(n) => {
+                    shared.stats.net_input_bytes.add(n as u64);
+                    client.info.touch();
+                    if limits::query_buffer_exceeded(&shared.limits, &client, &input) {
+                        break 'conn;
+                    }
+                }
             },
         }
 
@@ -86,14 +97,16 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
         // pass).
         let mut now = now_ms();
         let mut last_cmd = None;
+        let parser_limits = shared.limits.parser();
         loop {
-            match parse_request(&mut input, limits) {
+            match parse_request(&mut input, parser_limits) {
                 Ok(Some(args)) => {
                     let (mut reply, block) = run(&shared, &mut client, &args, now);
                     if let Some(request) = block {
                         // Show the client everything before the blocked
                         // command, then wait.
-                        if !write_out(&mut socket, &mut output, &kill, &pushes, &mut pushed, &shared).await {
+                        let out = Out { kill: &kill, pushes: &pushes, pushed: &mut pushed, watch: &mut watch };
+                        if !write_out(&mut socket, &mut output, out, &shared, &client).await {
                             break 'conn;
                         }
                         let waited =
@@ -107,6 +120,22 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
                         now = now_ms();
                     }
                     reply.encode(client.protocol, &mut output);
+                    // Redis's output limits, and backpressure: see `limits`.
+                    // Nothing to check within the first 16 KiB (the common
+                    // case, kept to one comparison).
+                    if output.len() > limits::STATIC_BUFFER {
+                        let limit = shared.limits.output_limit(!client.pubsub.is_empty());
+                        if watch.check(output.len(), limit) == Verdict::Close {
+                            limits::log_output_limit(&client.info, output.len());
+                            break 'conn;
+                        }
+                        if output.len() >= limits::flush_at(limit) {
+                            let out = Out { kill: &kill, pushes: &pushes, pushed: &mut pushed, watch: &mut watch };
+                            if !write_out(&mut socket, &mut output, out, &shared, &client).await {
+                                break 'conn;
+                            }
+                        }
+                    }
                     // The owner's own counter, bumped per command so that an
                     // INFO later in the same batch counts the ones before
                     // it. Only this task writes it: a plain load and store,
@@ -144,7 +173,8 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
         // this write; if it also subscribes, its pushed messages pile up
         // until the push limit closes it, even mid-write.
         if !output.is_empty() {
-            if !write_out(&mut socket, &mut output, &kill, &pushes, &mut pushed, &shared).await {
+            let out = Out { kill: &kill, pushes: &pushes, pushed: &mut pushed, watch: &mut watch };
+            if !write_out(&mut socket, &mut output, out, &shared, &client).await {
                 break 'conn;
             }
             if output.capacity() > SHRINK_ABOVE {
@@ -164,33 +194,64 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
     shared.clients.unregister(client.id());
 }
 
-/// Write `output` (replies and pushed messages) in one write, once the log
-/// allows (see [`wait_for_log`]), and empty it. Returns `false` if the
-/// client is gone, or was killed while the write waited on a client that
-/// does not read. The pushed messages' bytes stop counting against the
-/// push limit once written.
+/// What [`write_out`] needs of the connection besides its socket and
+/// buffer.
+struct Out<'a> {
+    kill: &'a KillSwitch,
+    pushes: &'a PushReceiver,
+    /// Bytes of pushed messages in the buffer.
+    pushed: &'a mut usize,
+    watch: &'a mut OutputWatch,
+}
+
+/// Write `output` (replies and pushed messages), once the log allows (see
+/// [`wait_for_log`]), and empty it. Returns `false` if the client is gone,
+/// was killed while the write waited on a client that does not read, or
+/// stayed above its soft output limit for too long while it waited (see
+/// [`limits`]). The pushed messages' bytes stop counting against the push
+/// limit once all is written.
 async fn write_out<K: Keyspace>(
     socket: &mut TcpStream,
     output: &mut BytesMut,
-    kill: &KillSwitch,
-    pushes: &PushReceiver,
-    pushed: &mut usize,
+    out: Out<'_>,
     shared: &Shared<K>,
+    client: &ClientState,
 ) -> bool {
     if output.is_empty() {
         return true;
     }
     wait_for_log(shared).await;
-    let written = tokio::select! {
-        w = socket.write_all(output) => w.is_ok(),
-        _ = kill.fired() => false,
-    };
-    if written {
-        shared.stats.net_output_bytes.add(output.len() as u64);
-        output.clear();
-        pushes.written(std::mem::take(pushed));
+    let limit = shared.limits.output_limit(!client.pubsub.is_empty());
+    let mut written = 0;
+    while written < output.len() {
+        let deadline = out.watch.soft_deadline(limit);
+        let soft_expired = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            w = socket.write(&output[written..]) => match w {
+                Ok(0) | Err(_) => return false,
+                Ok(n) => {
+                    written += n;
+                    shared.stats.net_output_bytes.add(n as u64);
+                    client.info.touch();
+                    // Below the soft limit now? Its clock restarts.
+                    out.watch.check(output.len() - written, limit);
+                }
+            },
+            _ = out.kill.fired() => return false,
+            _ = soft_expired => {
+                limits::log_output_limit(&client.info, output.len() - written);
+                return false;
+            }
+        }
     }
-    written
+    output.clear();
+    out.pushes.written(std::mem::take(out.pushed));
+    true
 }
 
 /// Hold replies until the write-ahead log acknowledges every record

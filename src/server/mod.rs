@@ -12,6 +12,7 @@ pub mod blocking;
 pub mod clients;
 pub mod connection;
 mod expire;
+pub mod limits;
 pub mod pubsub;
 pub mod recovery;
 pub mod slowlog;
@@ -98,20 +99,33 @@ pub struct Settings {
     pub slowlog_log_slower_than: i64,
     /// Entries the slow log keeps.
     pub slowlog_max_len: u64,
+    /// Client limits, mirrored into [`limits::Live`] for the connections.
+    pub proto_max_bulk_len: u64,
+    pub client_query_buffer_limit: u64,
+    pub client_output_buffer_limit: limits::OutputLimits,
 }
 
 impl Settings {
     fn from_config(config: &Config) -> Settings {
         Settings {
             hz: config.hz,
-            maxclients: 10000,
-            timeout: 0,
+            maxclients: config.maxclients,
+            timeout: config.timeout,
             maxmemory: 0,
             maxmemory_policy: "noeviction",
             appendfsync: config.appendfsync.name(),
             save: String::new(),
             slowlog_log_slower_than: 10_000,
             slowlog_max_len: 128,
+            proto_max_bulk_len: config.proto_max_bulk_len,
+            client_query_buffer_limit: config.client_query_buffer_limit,
+            client_output_buffer_limit: {
+                let mut l = limits::OutputLimits::default();
+                for value in &config.client_output_buffer_limit {
+                    l.apply(value).expect("checked by the flag's parser");
+                }
+                l
+            },
         }
     }
 }
@@ -143,6 +157,8 @@ pub struct Shared<K> {
     pub metrics: crate::metrics::Metrics,
     /// The slowest recent commands (SLOWLOG).
     pub slowlog: slowlog::SlowLog,
+    /// Client limits, read by connections without the settings lock.
+    pub limits: Arc<limits::Live>,
 }
 
 impl<K: Keyspace> Shared<K> {
@@ -160,6 +176,7 @@ impl<K: Keyspace> Shared<K> {
             pubsub: pubsub::PubSub::new(),
             stats: Stats::new(config.worker_threads()),
             slowlog: slowlog::SlowLog::new(settings.slowlog_log_slower_than, settings.slowlog_max_len),
+            limits: Arc::new(limits::Live::new(&settings)),
             settings: RwLock::new(settings),
             started: Instant::now(),
             local_addr,
@@ -337,6 +354,7 @@ pub fn spawn(config: Config) -> std::io::Result<ServerHandle> {
 
 /// Run a server in the foreground until SIGINT or SIGTERM.
 pub fn run(config: Config) -> std::io::Result<()> {
+    limits::raise_fd_limit(config.maxclients);
     let park = ParkHook::default();
     let runtime = build_runtime(&config, &park)?;
     runtime.block_on(async move {
@@ -390,7 +408,7 @@ fn build_runtime(config: &Config, park: &ParkHook) -> std::io::Result<tokio::run
 type Bound<K> = (TcpListener, Arc<Shared<K>>, Option<Endpoint>);
 
 async fn bind<K: Keyspace>(config: Config, park: &ParkHook) -> std::io::Result<Bound<K>> {
-    let listener = TcpListener::bind((config.bind.as_str(), config.port)).await?;
+    let listener = limits::listen(config.bind.as_str(), config.port).await?;
     let endpoint = Endpoint::bind(&config.bind, config.metrics_port).await?;
     let addr = listener.local_addr()?;
     let mut shared = Shared::new(config, addr);
@@ -417,6 +435,7 @@ async fn serve<K: Keyspace>(listener: TcpListener, shared: Arc<Shared<K>>, endpo
     let endpoint = endpoint.map(|e| tokio::spawn(e.serve(shared.clone())));
     let expiry = expire::start(shared.clone());
     let wal_threads = shared.wal.as_ref().map(|_| WalThreads::start(shared.clone()));
+    let idle_sweeper = tokio::spawn(limits::idle_sweeper(shared.clone()));
     let mut shutdown = shared.shutdown.subscribe();
     // Each connection task holds a clone of `alive`; when all are dropped,
     // `all_done` yields None: every connection has finished.
@@ -424,11 +443,16 @@ async fn serve<K: Keyspace>(listener: TcpListener, shared: Arc<Shared<K>>, endpo
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
+                Ok((socket, _)) if !shared.limits.admit() => {
+                    shared.stats.rejected_connections.fetch_add(1, Ordering::Relaxed);
+                    tokio::spawn(limits::refuse(socket));
+                }
                 Ok((socket, peer)) => {
                     let shared = shared.clone();
                     let alive = alive.clone();
                     tokio::spawn(async move {
-                        connection::handle(socket, peer, shared).await;
+                        connection::handle(socket, peer, shared.clone()).await;
+                        shared.limits.closed();
                         drop(alive);
                     });
                 }
@@ -445,6 +469,7 @@ async fn serve<K: Keyspace>(listener: TcpListener, shared: Arc<Shared<K>>, endpo
     drop(listener);
     drop(alive);
     let _ = all_done.recv().await;
+    let _ = idle_sweeper.await;
     if let Some(endpoint) = endpoint {
         let _ = endpoint.await;
     }

@@ -42,10 +42,9 @@
 //!
 //! Delivering a message is a send on the subscriber's push channel
 //! ([`PushSender`]): it never waits, whatever the subscriber does. A
-//! subscriber that does not read lets its queue grow up to
-//! [`PUSH_LIMIT`](super::clients::PUSH_LIMIT) bytes, Redis's hard
-//! `client-output-buffer-limit pubsub`; past it the client is closed, as
-//! Redis closes it.
+//! subscriber that does not read lets its queue grow up to Redis's
+//! `client-output-buffer-limit pubsub` (see [`super::limits`]); past it
+//! the client is closed, as Redis closes it.
 //!
 //! # Order
 //!

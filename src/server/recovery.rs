@@ -129,7 +129,7 @@ impl<'a, K: Keyspace> Replayer<'a, K> {
     fn new(shared: &'a Shared<K>) -> Self {
         let addr = shared.local_addr;
         let info = shared.clients.register(addr, addr, -1);
-        let (pushes, _) = super::clients::push_channel();
+        let (pushes, _) = super::clients::push_channel(Some(shared.limits.clone()));
         let client = ClientState::new(info, shared.default_protocol(), pushes);
         Replayer { shared, client, records: 0, errors: 0, first_error: String::new() }
     }
