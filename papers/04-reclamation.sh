@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-2}
 SECS=${2:-5}
-OUT=${OUT:-papers/04-reclamation}
+OUT=papers/04-reclamation
 
 if [ -z "${REPORT_ONLY:-}" ]; then
   cargo build --release --quiet
