@@ -103,6 +103,14 @@ if all(red) and all(lf):
       f"runs, and its churn throughput fell to {red[0] / red[1]:.2f} of the run without the reader. convoy's "
       f"walk runs on one worker while the other serves: its map kept {lf[0] / lf[1]:.2f}. Memory is what convoy "
       "pays instead of time.\n")
+stalled = sorted((med(s, "stalled", "steady_used_mib"), s) for s in servers if s != "redis" and med(s, "stalled", "steady_used_mib") is not None)
+if len(stalled) > 2:
+    typical = statistics.median(x for x, _ in stalled)
+    top, who = stalled[-1]
+    w(f"**Beside the stalled reader, by backend.** The walk's own memory (200,000 keys, and each KEYS reply "
+      f"built before it is sent) is in every backend's figure; the typical convoy backend held {typical:.1f} MiB "
+      f"of live allocations in that phase, and the most, {who}, held {top:.1f} MiB ({top - typical:+.1f} MiB): "
+      "what its reclamation keeps while the walk runs.\n")
 w("Resident memory (RSS) includes what the allocator keeps after a free (glibc malloc returns little to the "
   "system); `used_memory` counts live allocations exactly (`src/metrics/alloc.rs`), so the difference between "
   "the two columns is the allocator's, not the map's.\n")
