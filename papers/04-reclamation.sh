@@ -109,8 +109,9 @@ if len(stalled) > 2:
     top, who = stalled[-1]
     w(f"**Beside the stalled reader, by backend.** The walk's own memory (200,000 keys, and each KEYS reply "
       f"built before it is sent) is in every backend's figure; the typical convoy backend held {typical:.1f} MiB "
-      f"of live allocations in that phase, and the most, {who}, held {top:.1f} MiB ({top - typical:+.1f} MiB): "
-      "what its reclamation keeps while the walk runs.\n")
+      f"of live allocations in that phase, and the most, {who}, held {top:.1f} MiB ({top - typical:+.1f} MiB); "
+      "this run does not say which of its structures holds the difference (its own counts are not exposed, "
+      "as convoy's map's are).\n")
 w("Resident memory (RSS) includes what the allocator keeps after a free (glibc malloc returns little to the "
   "system); `used_memory` counts live allocations exactly (`src/metrics/alloc.rs`), so the difference between "
   "the two columns is the allocator's, not the map's.\n")
