@@ -28,7 +28,9 @@
 //! pointers to dummies allocated one by one. A lookup that reads its
 //! bucket's entry is then already at the dummy, whose `next` leads into
 //! the bucket's items: one dependent cache miss fewer on every operation
-//! than a pointer to chase (measured in `benches/README.md`).
+//! than a pointer to chase. (On this project's shared 2-core machine the
+//! gain was smaller than the noise between runs: `benches/README.md`,
+//! "Embedding the dummies".)
 //!
 //! The price is that a dummy's memory exists before the dummy is in the
 //! list, so "initialised" needs a state of its own, and two threads must
