@@ -162,8 +162,25 @@ const PARAMS: &[Param] = &[
         }),
     },
     Param { name: "port", get: |v| v.port.to_string(), set: None },
+    Param {
+        name: "protected-mode",
+        get: |v| if v.settings.protected_mode { "yes" } else { "no" }.to_string(),
+        set: Some(|s, a| {
+            s.protected_mode = one_of(a, &["yes", "no"])? == "yes";
+            Ok(())
+        }),
+    },
     // Fixed: the request parser's limit is set when a connection opens.
     Param { name: "proto-max-bulk-len", get: |_| DEFAULT_MAX_BULK_LEN.to_string(), set: None },
+    // Shown in clear, as Redis shows it (CONFIG is an admin command).
+    Param {
+        name: "requirepass",
+        get: |v| v.settings.requirepass.clone(),
+        set: Some(|s, a| {
+            s.requirepass = String::from_utf8(a.to_vec()).map_err(|_| "argument must be valid UTF-8")?;
+            Ok(())
+        }),
+    },
     Param {
         name: "save",
         get: |v| v.settings.save.clone(),
@@ -310,6 +327,7 @@ fn config_set<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     // Under the settings lock, so that two CONFIG SETs leave the mirror as
     // they leave the settings.
     ctx.server.slowlog.configure(next.slowlog_log_slower_than, next.slowlog_max_len);
+    ctx.server.auth.set_password(&next.requirepass);
     *settings = next;
     Ok(Reply::OK)
 }

@@ -47,10 +47,15 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
     let _ = socket.set_nodelay(true);
     let laddr = socket.local_addr().unwrap_or(shared.local_addr);
     shared.stats.total_connections_received.fetch_add(1, Ordering::Relaxed);
+    if super::auth::refuse_if_protected(&mut socket, peer, &shared).await {
+        return;
+    }
     let info = shared.clients.register(peer, laddr, std::os::fd::AsRawFd::as_raw_fd(&socket));
     let (push_tx, mut pushes) = super::clients::push_channel();
     let kill = pushes.kill_switch();
     let mut client = ClientState::new(info, shared.default_protocol(), push_tx);
+    // Connected while no password is set: authenticated (see auth).
+    client.authenticated = !shared.auth.required();
     let mut shutdown = shared.shutdown.subscribe();
     let mut input = BytesMut::with_capacity(BUF_SIZE);
     let mut output = BytesMut::with_capacity(BUF_SIZE);

@@ -8,6 +8,7 @@
 //! batch it is executing, waits for every connection task to end, then
 //! stops the expiry thread.
 
+pub mod auth;
 pub mod blocking;
 pub mod clients;
 pub mod connection;
@@ -98,6 +99,11 @@ pub struct Settings {
     pub slowlog_log_slower_than: i64,
     /// Entries the slow log keeps.
     pub slowlog_max_len: u64,
+    /// The default user's password (`requirepass`); empty: none. Mirrored
+    /// into [`auth::Auth`], which the per-command check reads lock-free.
+    pub requirepass: String,
+    /// Refuse non-local clients while there is no password (see [`auth`]).
+    pub protected_mode: bool,
 }
 
 impl Settings {
@@ -112,6 +118,8 @@ impl Settings {
             save: String::new(),
             slowlog_log_slower_than: 10_000,
             slowlog_max_len: 128,
+            requirepass: config.requirepass.clone().unwrap_or_default(),
+            protected_mode: config.protected_mode,
         }
     }
 }
@@ -143,6 +151,8 @@ pub struct Shared<K> {
     pub metrics: crate::metrics::Metrics,
     /// The slowest recent commands (SLOWLOG).
     pub slowlog: slowlog::SlowLog,
+    /// Whether a password is required (see [`auth`]).
+    pub auth: auth::Auth,
 }
 
 impl<K: Keyspace> Shared<K> {
@@ -160,6 +170,7 @@ impl<K: Keyspace> Shared<K> {
             pubsub: pubsub::PubSub::new(),
             stats: Stats::new(config.worker_threads()),
             slowlog: slowlog::SlowLog::new(settings.slowlog_log_slower_than, settings.slowlog_max_len),
+            auth: auth::Auth::new(&settings.requirepass),
             settings: RwLock::new(settings),
             started: Instant::now(),
             local_addr,
@@ -410,6 +421,9 @@ async fn wait_for_signal() {
     }
 }
 
+/// How long shutdown waits for connections to write their last replies.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Accept connections until shutdown, then wait for them all to end.
 /// The `/metrics` endpoint, if any, runs beside them and stops at the same
 /// signal.
@@ -444,7 +458,14 @@ async fn serve<K: Keyspace>(listener: TcpListener, shared: Arc<Shared<K>>, endpo
     }
     drop(listener);
     drop(alive);
-    let _ = all_done.recv().await;
+    // Every connection finishes the batch it is executing and writes its
+    // replies. A client that never reads could hold its task in a write
+    // for ever: after SHUTDOWN_GRACE the log is closed anyway (such a
+    // task's commands have all run and been logged; only its replies are
+    // lost, and the runtime drops it on exit).
+    if tokio::time::timeout(SHUTDOWN_GRACE, all_done.recv()).await.is_err() {
+        eprintln!("convoy: some clients did not take their replies in {SHUTDOWN_GRACE:?}; closing anyway");
+    }
     if let Some(endpoint) = endpoint {
         let _ = endpoint.await;
     }
