@@ -48,6 +48,12 @@ const SUBCOMMANDS: &[Subcommand] = &[
         summary: "Resets the server's statistics.",
     },
     Subcommand {
+        name: "config|rewrite",
+        arity: 2,
+        flags: &["admin", "noscript", "loading", "stale"],
+        summary: "Persists the effective configuration to file.",
+    },
+    Subcommand {
         name: "config|set",
         arity: -4,
         flags: &["admin", "noscript", "loading", "stale"],
@@ -228,6 +234,7 @@ fn config<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     match sub.name {
         "config|get" => config_get(ctx, &args[2..]),
         "config|set" => config_set(ctx, args),
+        "config|rewrite" => config_rewrite(ctx),
         "config|resetstat" => {
             ctx.server.reset_stats();
             Ok(Reply::OK)
@@ -241,6 +248,8 @@ fn config<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
                 "    Set the configuration <directive> to <value>.",
                 "RESETSTAT",
                 "    Reset statistics reported by the INFO command.",
+                "REWRITE",
+                "    Rewrite the configuration file.",
             ],
         )),
         _ => unreachable!("every CONFIG subcommand is handled"),
@@ -279,6 +288,63 @@ fn config_get<K: Keyspace>(ctx: &mut Ctx<'_, K>, patterns: &[Bytes]) -> CmdResul
         }
     }
     Ok(Reply::Map(out))
+}
+
+/// `CONFIG REWRITE`: write every parameter's value into the config file
+/// the server started with (see [`configfile`](crate::configfile)).
+fn config_rewrite<K: Keyspace>(ctx: &mut Ctx<'_, K>) -> CmdResult {
+    let Some(path) = ctx.server.config.config_file.as_deref() else {
+        return Err(Reply::error("ERR The server is running without a config file"));
+    };
+    let settings = ctx.server.settings.read().clone();
+    let config = &ctx.server.config;
+    // The port as configured (`--port 0` stays 0: any free port again).
+    let now = View {
+        settings: &settings,
+        port: config.port,
+        bind: &config.bind,
+        databases: ctx.server.dbs.len(),
+        appendonly: ctx.server.wal.is_some(),
+        dir: &config.dir,
+    };
+    let default_config = crate::config::Config::default_for_tests();
+    let default_settings = Settings::defaults(&default_config);
+    let defaults = View {
+        settings: &default_settings,
+        port: 6379,
+        bind: &default_config.bind,
+        databases: default_config.databases,
+        appendonly: default_config.appendonly,
+        dir: &default_config.dir,
+    };
+    let entries: Vec<crate::configfile::Entry> = PARAMS
+        .iter()
+        .map(|p| {
+            let value = (p.get)(&now);
+            let line = match p.name {
+                // Several words, as redis.conf writes save points.
+                "save" if !value.is_empty() => format!("save {value}"),
+                name => format!("{name} {}", crate::configfile::quote(&value, matches!(name, "dir" | "requirepass"))),
+            };
+            crate::configfile::Entry { name: p.name, line, is_default: value == (p.get)(&defaults) }
+        })
+        .collect();
+    crate::configfile::rewrite(path, &entries).map_err(|e| error_line(format!("ERR Rewriting config file: {e}")))?;
+    eprintln!("convoy: CONFIG REWRITE executed with success.");
+    Ok(Reply::OK)
+}
+
+/// Whether CONFIG SET may change `name` (lower case): the config file
+/// sets such parameters through [`set_param`].
+pub fn settable(name: &str) -> bool {
+    PARAMS.iter().any(|p| p.name == name && p.set.is_some())
+}
+
+/// Set one parameter as CONFIG SET would, for the config file. `None`: no
+/// such settable parameter.
+pub fn set_param(settings: &mut Settings, name: &str, value: &[u8]) -> Option<Result<(), String>> {
+    let set = PARAMS.iter().find(|p| p.name == name)?.set?;
+    Some(set(settings, value))
 }
 
 /// `CONFIG SET parameter value ...`: all or nothing. The first unknown,

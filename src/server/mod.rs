@@ -107,7 +107,21 @@ pub struct Settings {
 }
 
 impl Settings {
-    fn from_config(config: &Config) -> Settings {
+    /// The settings at startup: the flags, then the config file's CONFIG
+    /// SET-able parameters (already checked when the file was read).
+    pub(crate) fn from_config(config: &Config) -> Settings {
+        let mut settings = Settings::defaults(config);
+        for (name, value) in &config.file_settings {
+            if let Some(Err(why)) = crate::cmd::config::set_param(&mut settings, name, value.as_bytes()) {
+                eprintln!("convoy: config file: {name}: {why}");
+            }
+        }
+        settings
+    }
+
+    /// The settings the flags alone give (no config file): CONFIG
+    /// REWRITE's defaults.
+    pub(crate) fn defaults(config: &Config) -> Settings {
         Settings {
             hz: config.hz,
             maxclients: 10000,
