@@ -365,6 +365,11 @@ pub fn execute<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> Reply {
     // lookup and arity checks, before everything else (see server::auth).
     if !ctx.client.authenticated && server.auth.required() && !spec.flags.contains(&"no_auth") {
         transactions::refused(ctx.client);
+        if spec.name == "exec" {
+            // As for a wrong arity: a refused EXEC discards the transaction.
+            let reply = transactions::abort(ctx, crate::server::auth::NOAUTH);
+            return rejected(ctx, reply);
+        }
         return rejected(ctx, Reply::error(crate::server::auth::NOAUTH));
     }
     if let Some(refused) = pubsub::subscribed_context(ctx.client, spec, args) {
