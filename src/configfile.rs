@@ -40,7 +40,7 @@
 //! input.
 
 use crate::config::Config;
-use clap::{CommandFactory, FromArgMatches};
+use clap::{CommandFactory, FromArgMatches, Parser};
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -91,9 +91,12 @@ impl Config {
     }
 }
 
-/// The file's directives as flags (`--port`, `7000`) and CONFIG SET
-/// parameters (`("maxmemory", "1mb")`), each checked.
-fn parse_file(text: &str) -> Result<(Vec<OsString>, Vec<(String, String)>), Fatal> {
+/// A file's directives: flags (`--port`, `7000`), and CONFIG SET
+/// parameters (`("maxmemory", "1mb")`).
+type Directives = (Vec<OsString>, Vec<(String, String)>);
+
+/// The file's directives, each checked.
+fn parse_file(text: &str) -> Result<Directives, Fatal> {
     let command = Config::command();
     let mut flags = Vec::new();
     let mut settings = Vec::new();
@@ -103,7 +106,7 @@ fn parse_file(text: &str) -> Result<(Vec<OsString>, Vec<(String, String)>), Fata
             continue;
         }
         let fail = |why: &str| Fatal(fatal_report(index + 1, line, why));
-        let words = split_args(line).map_err(|why| fail(why))?;
+        let words = split_args(line).map_err(&fail)?;
         let Some((name, values)) = words.split_first() else { continue };
         let name = name.to_ascii_lowercase();
         if let Some(arg) = flag_named(&command, &name) {
@@ -118,7 +121,7 @@ fn parse_file(text: &str) -> Result<(Vec<OsString>, Vec<(String, String)>), Fata
             flags.push(value.into());
         } else if crate::cmd::config::settable(&name) {
             let value = values.join(" ");
-            let mut scratch = crate::server::Settings::from_config(&Config::default_for_tests());
+            let mut scratch = crate::server::Settings::from_config(&Config::parse_from(["convoy"]));
             match crate::cmd::config::set_param(&mut scratch, &name, value.as_bytes()) {
                 Some(Ok(())) => settings.push((name, value)),
                 Some(Err(why)) => return Err(fail(&why)),

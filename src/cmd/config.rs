@@ -307,11 +307,11 @@ fn config_rewrite<K: Keyspace>(ctx: &mut Ctx<'_, K>) -> CmdResult {
         appendonly: ctx.server.wal.is_some(),
         dir: &config.dir,
     };
-    let default_config = crate::config::Config::default_for_tests();
+    let default_config = <crate::config::Config as clap::Parser>::parse_from(["convoy"]);
     let default_settings = Settings::defaults(&default_config);
     let defaults = View {
         settings: &default_settings,
-        port: 6379,
+        port: default_config.port,
         bind: &default_config.bind,
         databases: default_config.databases,
         appendonly: default_config.appendonly,
