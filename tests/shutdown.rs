@@ -19,7 +19,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_convoy");
 struct Binary {
     child: Child,
     addr: SocketAddr,
-    stderr: BufReader<std::process::ChildStderr>,
+    /// The server's log; `None` once closed.
+    stderr: Option<BufReader<std::process::ChildStderr>>,
 }
 
 impl Binary {
@@ -34,7 +35,7 @@ impl Binary {
             assert!(stderr.read_line(&mut line).unwrap() > 0, "convoy exited before listening");
         }
         let addr = line.split(" listening on ").nth(1).and_then(|r| r.split(' ').next()).expect(&line);
-        Binary { addr: addr.parse().unwrap(), child, stderr }
+        Binary { addr: addr.parse().unwrap(), child, stderr: Some(stderr) }
     }
 
     /// Wait (at most 10 s) for the process to exit; its status and the
@@ -52,7 +53,9 @@ impl Binary {
             std::thread::sleep(Duration::from_millis(20));
         };
         let mut rest = String::new();
-        self.stderr.read_to_string(&mut rest).unwrap();
+        if let Some(stderr) = self.stderr.as_mut() {
+            stderr.read_to_string(&mut rest).unwrap();
+        }
         (status, rest)
     }
 
@@ -226,4 +229,19 @@ fn client_that_never_reads_does_not_hold_shutdown() {
     assert!(status.success(), "{status:?}\n{log}");
     assert!(started.elapsed() < Duration::from_secs(6), "shutdown took {:?}", started.elapsed());
     drop(stuck);
+}
+
+/// SIGTERM still stops the server, with exit status 0, when whoever read
+/// its log has gone (stderr is a closed pipe): logging must not stand in
+/// the shutdown's way.
+#[test]
+fn sigterm_with_a_closed_log_exits_0() {
+    let dir = TempDir::new("closedlog");
+    let mut server = Binary::start(&args_of(&args_vec(dir.path().to_str().unwrap(), "mutex")));
+    server.stderr = None;
+    let mut raw = Raw::connect(server.addr);
+    assert_eq!(raw.cmd(&["SET", "k", "v"]), "+OK\r\n");
+    server.signal("-TERM");
+    let (exit, _) = server.wait();
+    assert!(exit.success(), "{exit:?}");
 }

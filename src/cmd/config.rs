@@ -27,6 +27,7 @@ use crate::resp::parse::{parse_i64, DEFAULT_MAX_BULK_LEN};
 use crate::resp::Reply;
 use crate::server::Settings;
 use bytes::Bytes;
+use std::io::Write as _;
 
 const SUBCOMMANDS: &[Subcommand] = &[
     Subcommand {
@@ -330,7 +331,7 @@ fn config_rewrite<K: Keyspace>(ctx: &mut Ctx<'_, K>) -> CmdResult {
         })
         .collect();
     crate::configfile::rewrite(path, &entries).map_err(|e| error_line(format!("ERR Rewriting config file: {e}")))?;
-    eprintln!("convoy: CONFIG REWRITE executed with success.");
+    let _ = writeln!(std::io::stderr(), "convoy: CONFIG REWRITE executed with success.");
     Ok(Reply::OK)
 }
 

@@ -74,19 +74,27 @@ fn shutdown<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
         return Err(Reply::error("ERR No shutdown in progress."));
     }
     if save && ctx.server.wal.is_none() {
-        eprintln!(
-            "convoy: SHUTDOWN SAVE{}: convoy writes no snapshots and the write-ahead log is off \
-             (--appendonly no), so nothing can be saved",
+        log(&format!(
+            "SHUTDOWN SAVE{}: convoy writes no snapshots and the write-ahead log is off (--appendonly no), so \
+             nothing can be saved",
             if force { " FORCE" } else { "" }
-        );
+        ));
         if !force {
-            eprintln!("convoy: shutdown refused (use SHUTDOWN NOSAVE, or add FORCE)");
+            log("shutdown refused (use SHUTDOWN NOSAVE, or add FORCE)");
             return Err(Reply::error("ERR Errors trying to SHUTDOWN. Check logs."));
         }
     }
-    eprintln!("convoy: SHUTDOWN requested by client {}, shutting down", ctx.client.id());
     ctx.server.shutdown.send_replace(true);
+    log(&format!("SHUTDOWN requested by client {}, shutting down", ctx.client.id()));
     // No reply: the connection closes after the replies before this one.
     ctx.client.close_after_reply = true;
     Ok(Reply::Sequence(Vec::new()))
+}
+
+/// A line in the server's log (stderr). A log that cannot be written
+/// (stderr closed) must not stop the shutdown, so unlike `eprintln!` this
+/// never panics.
+fn log(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "convoy: {line}");
 }

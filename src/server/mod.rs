@@ -3,10 +3,11 @@
 //! [`run`] (the binary) and [`spawn`] (tests, benchmarks) both build a
 //! [`Shared`] for the chosen backend, start the active-expiry thread, and
 //! accept connections on a tokio multi-thread runtime, one task per
-//! connection (see [`connection`]). Shutdown (SIGINT, SIGTERM, or
-//! [`ServerHandle::stop`]) stops accepting, lets each connection finish the
-//! batch it is executing, waits for every connection task to end, then
-//! stops the expiry thread.
+//! connection (see [`connection`]). Shutdown (SIGINT, SIGTERM, the
+//! SHUTDOWN command, or [`ServerHandle::stop`]) stops accepting, lets each
+//! connection finish the batch it is executing, waits for every connection
+//! task to end (at most `SHUTDOWN_GRACE`), then stops the expiry thread
+//! and writes and fsyncs the write-ahead log.
 
 pub mod auth;
 pub mod blocking;
@@ -26,6 +27,7 @@ use crate::metrics::rate::Rate;
 use crate::resp::Protocol;
 pub use clients::{ClientInfo, ClientState, Clients, Multi};
 use parking_lot::RwLock;
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -379,11 +381,12 @@ pub fn run(config: Config) -> std::io::Result<()> {
             let shutdown = shared.shutdown.clone();
             tokio::spawn(async move {
                 wait_for_signal().await;
-                eprintln!("convoy: signal received, shutting down");
                 shutdown.send_replace(true);
+                // Not eprintln!: a closed stderr must not stop the shutdown.
+                let _ = writeln!(std::io::stderr(), "convoy: signal received, shutting down");
             });
             serve(listener, shared, endpoint).await;
-            eprintln!("convoy: bye");
+            let _ = writeln!(std::io::stderr(), "convoy: bye");
             Ok(())
         }, _ => unreachable!("clap only accepts known backends"))
     })
@@ -478,7 +481,8 @@ async fn serve<K: Keyspace>(listener: TcpListener, shared: Arc<Shared<K>>, endpo
     // task's commands have all run and been logged; only its replies are
     // lost, and the runtime drops it on exit).
     if tokio::time::timeout(SHUTDOWN_GRACE, all_done.recv()).await.is_err() {
-        eprintln!("convoy: some clients did not take their replies in {SHUTDOWN_GRACE:?}; closing anyway");
+        let _ =
+            writeln!(std::io::stderr(), "convoy: clients did not take their replies in {SHUTDOWN_GRACE:?}; closing");
     }
     if let Some(endpoint) = endpoint {
         let _ = endpoint.await;
