@@ -608,6 +608,17 @@ group("connection", [
     C("GET"), C("SET", "k"), C("get", "a", "b"),
 ])
 
+# Neither server has a password here: AUTH's replies without one, and the
+# SHUTDOWN errors that do not stop a server (never SHUTDOWN itself).
+group("auth", [
+    C("AUTH"), C("AUTH", "x"), C("AUTH", "default", "x"), C("AUTH", "other", "x"),
+    C("AUTH", "DEFAULT", "x"), C("AUTH", "a", "b", "c"), C("HELLO", "2", "AUTH", "other", "x"),
+    C("HELLO", "2", "AUTH", "default", "x", norm=hello), C("PING"),
+    C("CONFIG", "GET", "requirepass"), C("CONFIG", "GET", "protected-mode"), C("CONFIG", "REWRITE"),
+    C("SHUTDOWN", "FOO"), C("SHUTDOWN", "ABORT"), C("SHUTDOWN", "NOSAVE", "SAVE"),
+    C("SHUTDOWN", "ABORT", "NOW"), C("MULTI"), C("SHUTDOWN"), C("EXEC"),
+])
+
 group("client", [
     C("CLIENT"), C("CLIENT", "ID", norm=integer), C("CLIENT", "ID", "x"),
     C("CLIENT", "GETNAME"), C("CLIENT", "SETNAME", "conn-1"), C("CLIENT", "GETNAME"),

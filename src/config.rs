@@ -45,7 +45,7 @@ impl Backend {
 
 /// convoy: a Redis-compatible server whose keyspace backend is chosen at startup.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "convoy", version, about, long_about = None, args_conflicts_with_subcommands = true)]
+#[command(name = "convoy", version, about, long_about = None, args_conflicts_with_subcommands = true, args_override_self = true)]
 pub struct Config {
     /// Keyspace backend. The default is the one measured fastest on the
     /// reference machine (2 cores; see papers/00-baseline.md).
@@ -142,6 +142,30 @@ pub struct Config {
     #[arg(long, value_parser = crate::server::limits::parse_output_limit_flag, action = clap::ArgAction::Append)]
     pub client_output_buffer_limit: Vec<String>,
 
+    /// Require clients to authenticate (AUTH or HELLO ... AUTH) with this
+    /// password before any other command (Redis's `requirepass`; the
+    /// default user's password). Unset: no password.
+    #[arg(long)]
+    pub requirepass: Option<String>,
+
+    /// Protected mode, as Redis's: with no password, clients from
+    /// addresses other than 127.0.0.1 and ::1 are refused with an
+    /// explanation (see `server::auth`).
+    #[arg(long, default_value = "yes", value_parser = yes_no, action = clap::ArgAction::Set)]
+    pub protected_mode: bool,
+
+    /// A configuration file in redis.conf syntax, read before the flags
+    /// (flags given on the command line override it); CONFIG REWRITE
+    /// writes to it. See `configfile`.
+    #[arg(value_name = "CONFIG_FILE")]
+    pub config_file: Option<std::path::PathBuf>,
+
+    /// CONFIG SET-able parameters read from the config file that are not
+    /// flags (`maxmemory`, `save` ...): applied at startup through CONFIG
+    /// SET's own table.
+    #[arg(skip)]
+    pub file_settings: Vec<(String, String)>,
+
     /// A tool to run instead of the server (the server ignores this field).
     #[command(subcommand)]
     pub tool: Option<Tool>,
@@ -167,7 +191,7 @@ pub enum WalTool {
 }
 
 /// redis.conf's booleans: `yes` or `no`.
-fn yes_no(s: &str) -> Result<bool, String> {
+pub(crate) fn yes_no(s: &str) -> Result<bool, String> {
     match s.to_ascii_lowercase().as_str() {
         "yes" => Ok(true),
         "no" => Ok(false),

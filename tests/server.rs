@@ -374,7 +374,7 @@ fn config_errors() {
         let help = c.cmd(&["CONFIG", "HELP"]);
         assert!(
             help.starts_with(
-                "*9\r\n+CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+GET <pattern>\r\n"
+                "*11\r\n+CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+GET <pattern>\r\n"
             ),
             "{b}: {help:?}"
         );
@@ -410,7 +410,7 @@ fn command_count_list_info() {
         let config = c.cmd(&["COMMAND", "INFO", "config", "nosuch"]);
         assert!(
             config.starts_with(
-                "*2\r\n*10\r\n$6\r\nconfig\r\n:-2\r\n*0\r\n:0\r\n:0\r\n:0\r\n*1\r\n+@slow\r\n*0\r\n*0\r\n*4\r\n"
+                "*2\r\n*10\r\n$6\r\nconfig\r\n:-2\r\n*0\r\n:0\r\n:0\r\n:0\r\n*1\r\n+@slow\r\n*0\r\n*0\r\n*5\r\n"
             ),
             "{b}: {config:?}"
         );
@@ -440,7 +440,7 @@ fn command_count_list_info() {
         assert_eq!(c.cmd(&["COMMAND", "nosuch"]), "-ERR unknown subcommand 'nosuch'. Try COMMAND HELP.\r\n", "{b}");
         assert_eq!(
             c.cmd(&["COMMAND", "LIST", "FILTERBY", "PATTERN", "config*"]),
-            "*5\r\n$6\r\nconfig\r\n$10\r\nconfig|get\r\n$11\r\nconfig|help\r\n$16\r\nconfig|resetstat\r\n$10\r\nconfig|set\r\n",
+            "*6\r\n$6\r\nconfig\r\n$10\r\nconfig|get\r\n$11\r\nconfig|help\r\n$16\r\nconfig|resetstat\r\n$14\r\nconfig|rewrite\r\n$10\r\nconfig|set\r\n",
             "{b}"
         );
         assert_eq!(c.cmd(&["COMMAND", "LIST", "FILTERBY", "MODULE", "x"]), "*0\r\n", "{b}");
@@ -469,7 +469,7 @@ fn command_docs_and_getkeys() {
         let config = c.cmd(&["COMMAND", "DOCS", "config"]);
         assert!(config.starts_with("*2\r\n$6\r\nconfig\r\n*8\r\n$7\r\nsummary\r\n"), "{b}: {config:?}");
         assert!(
-            config.contains("$11\r\nsubcommands\r\n*8\r\n$10\r\nconfig|get\r\n*4\r\n$7\r\nsummary\r\n"),
+            config.contains("$11\r\nsubcommands\r\n*10\r\n$10\r\nconfig|get\r\n*4\r\n$7\r\nsummary\r\n"),
             "{b}: {config:?}"
         );
         let mut con = s.client();
@@ -724,7 +724,7 @@ fn differential_regressions_command_info_resp3_sets() {
             "{b}"
         );
         let config = c.cmd(&["COMMAND", "INFO", "config"]);
-        assert!(config.contains("~0\r\n~0\r\n*4\r\n*10\r\n$10\r\nconfig|get\r\n"), "{b}: {config:?}");
+        assert!(config.contains("~0\r\n~0\r\n*5\r\n*10\r\n$10\r\nconfig|get\r\n"), "{b}: {config:?}");
     });
 }
 

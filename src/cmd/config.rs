@@ -31,6 +31,7 @@ use crate::resp::parse::parse_i64;
 use crate::resp::Reply;
 use crate::server::Settings;
 use bytes::Bytes;
+use std::io::Write as _;
 
 const SUBCOMMANDS: &[Subcommand] = &[
     Subcommand {
@@ -50,6 +51,12 @@ const SUBCOMMANDS: &[Subcommand] = &[
         arity: 2,
         flags: &["admin", "noscript", "loading", "stale"],
         summary: "Resets the server's statistics.",
+    },
+    Subcommand {
+        name: "config|rewrite",
+        arity: 2,
+        flags: &["admin", "noscript", "loading", "stale"],
+        summary: "Persists the effective configuration to file.",
     },
     Subcommand {
         name: "config|set",
@@ -180,10 +187,27 @@ const PARAMS: &[Param] = &[
     },
     Param { name: "port", get: |v| v.port.to_string(), set: None },
     Param {
+        name: "protected-mode",
+        get: |v| if v.settings.protected_mode { "yes" } else { "no" }.to_string(),
+        set: Some(|s, a| {
+            s.protected_mode = one_of(a, &["yes", "no"])? == "yes";
+            Ok(())
+        }),
+    },
+    Param {
         name: "proto-max-bulk-len",
         get: |v| v.settings.proto_max_bulk_len.to_string(),
         set: Some(|s, a| {
             s.proto_max_bulk_len = buffer_limit(a)?;
+            Ok(())
+        }),
+    },
+    // Shown in clear, as Redis shows it (CONFIG is an admin command).
+    Param {
+        name: "requirepass",
+        get: |v| v.settings.requirepass.clone(),
+        set: Some(|s, a| {
+            s.requirepass = String::from_utf8(a.to_vec()).map_err(|_| "argument must be valid UTF-8")?;
             Ok(())
         }),
     },
@@ -234,6 +258,7 @@ fn config<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     match sub.name {
         "config|get" => config_get(ctx, &args[2..]),
         "config|set" => config_set(ctx, args),
+        "config|rewrite" => config_rewrite(ctx),
         "config|resetstat" => {
             ctx.server.reset_stats();
             Ok(Reply::OK)
@@ -247,6 +272,8 @@ fn config<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
                 "    Set the configuration <directive> to <value>.",
                 "RESETSTAT",
                 "    Reset statistics reported by the INFO command.",
+                "REWRITE",
+                "    Rewrite the configuration file.",
             ],
         )),
         _ => unreachable!("every CONFIG subcommand is handled"),
@@ -285,6 +312,63 @@ fn config_get<K: Keyspace>(ctx: &mut Ctx<'_, K>, patterns: &[Bytes]) -> CmdResul
         }
     }
     Ok(Reply::Map(out))
+}
+
+/// `CONFIG REWRITE`: write every parameter's value into the config file
+/// the server started with (see [`configfile`](crate::configfile)).
+fn config_rewrite<K: Keyspace>(ctx: &mut Ctx<'_, K>) -> CmdResult {
+    let Some(path) = ctx.server.config.config_file.as_deref() else {
+        return Err(Reply::error("ERR The server is running without a config file"));
+    };
+    let settings = ctx.server.settings.read().clone();
+    let config = &ctx.server.config;
+    // The port as configured (`--port 0` stays 0: any free port again).
+    let now = View {
+        settings: &settings,
+        port: config.port,
+        bind: &config.bind,
+        databases: ctx.server.dbs.len(),
+        appendonly: ctx.server.wal.is_some(),
+        dir: &config.dir,
+    };
+    let default_config = <crate::config::Config as clap::Parser>::parse_from(["convoy"]);
+    let default_settings = Settings::defaults(&default_config);
+    let defaults = View {
+        settings: &default_settings,
+        port: default_config.port,
+        bind: &default_config.bind,
+        databases: default_config.databases,
+        appendonly: default_config.appendonly,
+        dir: &default_config.dir,
+    };
+    let entries: Vec<crate::configfile::Entry> = PARAMS
+        .iter()
+        .map(|p| {
+            let value = (p.get)(&now);
+            let line = match p.name {
+                // Several words, as redis.conf writes save points.
+                "save" if !value.is_empty() => format!("save {value}"),
+                name => format!("{name} {}", crate::configfile::quote(&value, matches!(name, "dir" | "requirepass"))),
+            };
+            crate::configfile::Entry { name: p.name, line, is_default: value == (p.get)(&defaults) }
+        })
+        .collect();
+    crate::configfile::rewrite(path, &entries).map_err(|e| error_line(format!("ERR Rewriting config file: {e}")))?;
+    let _ = writeln!(std::io::stderr(), "convoy: CONFIG REWRITE executed with success.");
+    Ok(Reply::OK)
+}
+
+/// Whether CONFIG SET may change `name` (lower case): the config file
+/// sets such parameters through [`set_param`].
+pub fn settable(name: &str) -> bool {
+    PARAMS.iter().any(|p| p.name == name && p.set.is_some())
+}
+
+/// Set one parameter as CONFIG SET would, for the config file. `None`: no
+/// such settable parameter.
+pub fn set_param(settings: &mut Settings, name: &str, value: &[u8]) -> Option<Result<(), String>> {
+    let set = PARAMS.iter().find(|p| p.name == name)?.set?;
+    Some(set(settings, value))
 }
 
 /// `CONFIG SET parameter value ...`: all or nothing. The first unknown,
@@ -334,6 +418,7 @@ fn config_set<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     // they leave the settings.
     ctx.server.slowlog.configure(next.slowlog_log_slower_than, next.slowlog_max_len);
     ctx.server.limits.store(&next);
+    ctx.server.auth.set_password(&next.requirepass);
     *settings = next;
     Ok(Reply::OK)
 }

@@ -1,9 +1,11 @@
-//! Connection commands: PING ECHO QUIT SELECT HELLO (CLIENT has its own
-//! file, [`client`](super::client)).
+//! Connection commands: PING ECHO QUIT SELECT AUTH HELLO (CLIENT has its
+//! own file, [`client`](super::client)). Who must authenticate, and how
+//! passwords are compared, is [`server::auth`](crate::server::auth).
 
 use super::{err, is, parse_int, wrong_arity, Access, CmdResult, CommandSpec, CommandTable, Ctx};
 use crate::keyspace::Keyspace;
 use crate::resp::{Protocol, Reply};
+use crate::server::auth;
 use bytes::Bytes;
 
 pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
@@ -29,6 +31,13 @@ pub fn register<K: Keyspace>(t: &mut CommandTable<K>) {
         quit::<K>,
     ));
     t.add(conn("select", 2, &["loading", "stale", "fast"], "Changes the selected database.", select::<K>));
+    t.add(conn(
+        "auth",
+        -2,
+        &["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"],
+        "Authenticates the connection.",
+        auth::<K>,
+    ));
     t.add(CommandSpec {
         since: "6.0.0",
         ..conn(
@@ -81,6 +90,28 @@ fn select<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
 }
 
 /// # Format
+/// `AUTH [username] password`: `+OK`, or `-WRONGPASS ...`. The only user
+/// is `default`; without a configured password `AUTH password` is an
+/// error and `AUTH default anything` succeeds, as in Redis 7.0.
+fn auth<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
+    let (user, password) = match args {
+        [_, password] => (None, password),
+        [_, user, password] => (Some(&user[..]), password),
+        _ => return Err(Reply::error(err::SYNTAX)),
+    };
+    authenticate(ctx, user, password)?;
+    Ok(Reply::OK)
+}
+
+/// Check credentials against the password set now; on success the
+/// connection is authenticated. A failure changes nothing.
+fn authenticate<K: Keyspace>(ctx: &mut Ctx<'_, K>, user: Option<&[u8]>, password: &[u8]) -> Result<(), Reply> {
+    auth::check(&ctx.server.settings.read().requirepass, user, password)?;
+    ctx.client.authenticated = true;
+    Ok(())
+}
+
+/// # Format
 /// `HELLO [protover [AUTH username password] [SETNAME clientname]]`
 ///
 /// Switches the connection to RESP2 or RESP3 and replies with a map of
@@ -88,6 +119,7 @@ fn select<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
 fn hello<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
     let mut protocol = ctx.client.protocol;
     let mut setname = None;
+    let mut credentials = None;
     if args.len() >= 2 {
         let ver =
             parse_int(&args[1]).map_err(|_| Reply::error("ERR Protocol version is not an integer or out of range"))?;
@@ -100,8 +132,7 @@ fn hello<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
         while i < args.len() {
             let more = args.len() - i - 1;
             if is(&args[i], "auth") && more >= 2 {
-                // No password is configured: any credentials for the
-                // default user are accepted, as Redis does with nopass.
+                credentials = Some((&args[i + 1], &args[i + 2]));
                 i += 3;
             } else if is(&args[i], "setname") && more >= 1 {
                 setname = Some(args[i + 1].clone());
@@ -111,6 +142,12 @@ fn hello<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> CmdResult {
                 return Err(super::error_line(format!("ERR Syntax error in HELLO option '{opt}'")));
             }
         }
+    }
+    if let Some((user, password)) = credentials {
+        authenticate(ctx, Some(user), password)?;
+    }
+    if !ctx.client.authenticated && ctx.server.auth.required() {
+        return Err(Reply::error(auth::HELLO_NOAUTH));
     }
     if let Some(name) = setname {
         super::client::set_name(&ctx.client.info, &name)?;

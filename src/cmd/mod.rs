@@ -29,6 +29,7 @@ pub mod propagate;
 pub mod pubsub;
 pub mod server;
 pub mod sets;
+pub mod shutdown;
 pub mod slowlog;
 pub mod streams;
 pub mod strings;
@@ -236,6 +237,7 @@ impl<K: Keyspace> CommandTable<K> {
         sets::register(&mut t);
         lists::register(&mut t);
         memory::register(&mut t);
+        shutdown::register(&mut t);
         // Slots in name order, so that INFO commandstats lists commands
         // alphabetically.
         let mut names: Vec<&'static [u8]> = t.by_name.keys().copied().collect();
@@ -359,10 +361,26 @@ pub fn execute<K: Keyspace>(ctx: &mut Ctx<'_, K>, args: &[Bytes]) -> Reply {
             Some(_) => {}
         }
     }
+    // Authentication, where Redis's processCommand checks it: after the
+    // lookup and arity checks, before everything else (see server::auth).
+    if !ctx.client.authenticated && server.auth.required() && !spec.flags.contains(&"no_auth") {
+        transactions::refused(ctx.client);
+        if spec.name == "exec" {
+            // As for a wrong arity: a refused EXEC discards the transaction.
+            let reply = transactions::abort(ctx, crate::server::auth::NOAUTH);
+            return rejected(ctx, reply);
+        }
+        return rejected(ctx, Reply::error(crate::server::auth::NOAUTH));
+    }
     if let Some(refused) = pubsub::subscribed_context(ctx.client, spec, args) {
         return rejected(ctx, refused);
     }
     if let Some(multi) = ctx.client.multi.as_mut() {
+        if spec.flags.contains(&"no_multi") {
+            // SHUTDOWN: refused, and the transaction with it.
+            multi.aborted = true;
+            return rejected(ctx, Reply::error("ERR Command not allowed inside a transaction"));
+        }
         if !transactions::runs_inside_multi(spec.name) {
             multi.bytes += args.iter().map(|a| a.len()).sum::<usize>();
             multi.queue.push(args.to_vec());

@@ -328,6 +328,9 @@ pub struct ClientState {
     pub watching: Vec<(usize, Key)>,
     /// EXEC has logged MULTI and owes the log an EXEC.
     pub wal_in_multi: bool,
+    /// Authenticated (AUTH, HELLO ... AUTH), or connected while no
+    /// password was set (see [`super::auth`]).
+    pub authenticated: bool,
 }
 
 /// A transaction being queued.
@@ -357,6 +360,7 @@ impl ClientState {
             watching: Vec::new(),
             pubsub: Default::default(),
             wal_in_multi: false,
+            authenticated: true,
         }
     }
 

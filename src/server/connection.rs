@@ -29,6 +29,7 @@ use super::limits::{self, OutputWatch, Verdict};
 use super::{ClientState, Shared};
 use crate::cmd::{self, BlockRequest, Ctx};
 use crate::keyspace::{now_ms, Keyspace, UnixMillis};
+use crate::resp::parse::Limits;
 use crate::resp::{parse_request, ParseError, Reply};
 use bytes::{Bytes, BytesMut};
 use std::net::SocketAddr;
@@ -51,10 +52,15 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
     let _ = socket.set_nodelay(true);
     let laddr = socket.local_addr().unwrap_or(shared.local_addr);
     shared.stats.total_connections_received.fetch_add(1, Ordering::Relaxed);
+    if super::auth::refuse_if_protected(&mut socket, peer, &shared).await {
+        return;
+    }
     let info = shared.clients.register(peer, laddr, std::os::fd::AsRawFd::as_raw_fd(&socket));
     let (push_tx, mut pushes) = super::clients::push_channel(Some(shared.limits.clone()));
     let kill = pushes.kill_switch();
     let mut client = ClientState::new(info, shared.default_protocol(), push_tx);
+    // Connected while no password is set: authenticated (see auth).
+    client.authenticated = !shared.auth.required();
     let mut shutdown = shared.shutdown.subscribe();
     let mut input = BytesMut::with_capacity(BUF_SIZE);
     let mut output = BytesMut::with_capacity(BUF_SIZE);
@@ -99,7 +105,11 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
         let mut last_cmd = None;
         let parser_limits = shared.limits.parser();
         loop {
-            match parse_request(&mut input, parser_limits) {
+            // Redis's lower limits for a client that must still
+            // authenticate, decided request by request: an AUTH earlier in
+            // the batch lifts them for the rest.
+            let unauthenticated = !client.authenticated && shared.auth.required();
+            match parse_request(&mut input, Limits { unauthenticated, ..parser_limits }) {
                 Ok(Some(args)) => {
                     let (mut reply, block) = run(&shared, &mut client, &args, now);
                     if let Some(request) = block {

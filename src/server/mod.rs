@@ -3,11 +3,13 @@
 //! [`run`] (the binary) and [`spawn`] (tests, benchmarks) both build a
 //! [`Shared`] for the chosen backend, start the active-expiry thread, and
 //! accept connections on a tokio multi-thread runtime, one task per
-//! connection (see [`connection`]). Shutdown (SIGINT, SIGTERM, or
-//! [`ServerHandle::stop`]) stops accepting, lets each connection finish the
-//! batch it is executing, waits for every connection task to end, then
-//! stops the expiry thread.
+//! connection (see [`connection`]). Shutdown (SIGINT, SIGTERM, the
+//! SHUTDOWN command, or [`ServerHandle::stop`]) stops accepting, lets each
+//! connection finish the batch it is executing, waits for every connection
+//! task to end (at most `SHUTDOWN_GRACE`), then stops the expiry thread
+//! and writes and fsyncs the write-ahead log.
 
+pub mod auth;
 pub mod blocking;
 pub mod clients;
 pub mod connection;
@@ -26,6 +28,7 @@ use crate::metrics::rate::Rate;
 use crate::resp::Protocol;
 pub use clients::{ClientInfo, ClientState, Clients, Multi};
 use parking_lot::RwLock;
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -103,10 +106,29 @@ pub struct Settings {
     pub proto_max_bulk_len: u64,
     pub client_query_buffer_limit: u64,
     pub client_output_buffer_limit: limits::OutputLimits,
+    /// The default user's password (`requirepass`); empty: none. Mirrored
+    /// into [`auth::Auth`], which the per-command check reads lock-free.
+    pub requirepass: String,
+    /// Refuse non-local clients while there is no password (see [`auth`]).
+    pub protected_mode: bool,
 }
 
 impl Settings {
-    fn from_config(config: &Config) -> Settings {
+    /// The settings at startup: the flags, then the config file's CONFIG
+    /// SET-able parameters (already checked when the file was read).
+    pub(crate) fn from_config(config: &Config) -> Settings {
+        let mut settings = Settings::defaults(config);
+        for (name, value) in &config.file_settings {
+            if let Some(Err(why)) = crate::cmd::config::set_param(&mut settings, name, value.as_bytes()) {
+                eprintln!("convoy: config file: {name}: {why}");
+            }
+        }
+        settings
+    }
+
+    /// The settings the flags alone give (no config file): CONFIG
+    /// REWRITE's defaults.
+    pub(crate) fn defaults(config: &Config) -> Settings {
         Settings {
             hz: config.hz,
             maxclients: config.maxclients,
@@ -126,6 +148,8 @@ impl Settings {
                 }
                 l
             },
+            requirepass: config.requirepass.clone().unwrap_or_default(),
+            protected_mode: config.protected_mode,
         }
     }
 }
@@ -159,6 +183,8 @@ pub struct Shared<K> {
     pub slowlog: slowlog::SlowLog,
     /// Client limits, read by connections without the settings lock.
     pub limits: Arc<limits::Live>,
+    /// Whether a password is required (see [`auth`]).
+    pub auth: auth::Auth,
 }
 
 impl<K: Keyspace> Shared<K> {
@@ -177,6 +203,7 @@ impl<K: Keyspace> Shared<K> {
             stats: Stats::new(config.worker_threads()),
             slowlog: slowlog::SlowLog::new(settings.slowlog_log_slower_than, settings.slowlog_max_len),
             limits: Arc::new(limits::Live::new(&settings)),
+            auth: auth::Auth::new(&settings.requirepass),
             settings: RwLock::new(settings),
             started: Instant::now(),
             local_addr,
@@ -372,11 +399,12 @@ pub fn run(config: Config) -> std::io::Result<()> {
             let shutdown = shared.shutdown.clone();
             tokio::spawn(async move {
                 wait_for_signal().await;
-                eprintln!("convoy: signal received, shutting down");
                 shutdown.send_replace(true);
+                // Not eprintln!: a closed stderr must not stop the shutdown.
+                let _ = writeln!(std::io::stderr(), "convoy: signal received, shutting down");
             });
             serve(listener, shared, endpoint).await;
-            eprintln!("convoy: bye");
+            let _ = writeln!(std::io::stderr(), "convoy: bye");
             Ok(())
         }, _ => unreachable!("clap only accepts known backends"))
     })
@@ -428,6 +456,9 @@ async fn wait_for_signal() {
     }
 }
 
+/// How long shutdown waits for connections to write their last replies.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Accept connections until shutdown, then wait for them all to end.
 /// The `/metrics` endpoint, if any, runs beside them and stops at the same
 /// signal.
@@ -468,7 +499,15 @@ async fn serve<K: Keyspace>(listener: TcpListener, shared: Arc<Shared<K>>, endpo
     }
     drop(listener);
     drop(alive);
-    let _ = all_done.recv().await;
+    // Every connection finishes the batch it is executing and writes its
+    // replies. A client that never reads could hold its task in a write
+    // for ever: after SHUTDOWN_GRACE the log is closed anyway (such a
+    // task's commands have all run and been logged; only its replies are
+    // lost, and the runtime drops it on exit).
+    if tokio::time::timeout(SHUTDOWN_GRACE, all_done.recv()).await.is_err() {
+        let _ =
+            writeln!(std::io::stderr(), "convoy: clients did not take their replies in {SHUTDOWN_GRACE:?}; closing");
+    }
     let _ = idle_sweeper.await;
     if let Some(endpoint) = endpoint {
         let _ = endpoint.await;
