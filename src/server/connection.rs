@@ -24,8 +24,8 @@ use super::clients::{KillSwitch, Push, PushReceiver};
 use super::{ClientState, Shared};
 use crate::cmd::{self, BlockRequest, Ctx};
 use crate::keyspace::{now_ms, Keyspace, UnixMillis};
-use crate::resp::parse::Limits;
-use crate::resp::{parse_request, ParseError, Reply};
+use crate::resp::parse::{Limits, RequestParser};
+use crate::resp::{ParseError, Reply};
 use bytes::{Bytes, BytesMut};
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -55,6 +55,8 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
     let mut input = BytesMut::with_capacity(BUF_SIZE);
     let mut output = BytesMut::with_capacity(BUF_SIZE);
     let limits = Limits::default();
+    // Keeps how far a partly received frame was checked (see its docs).
+    let mut parser = RequestParser::new(limits);
     // Bytes of pushed messages in `output`: they count against the push
     // limit until written (see `clients::PushReceiver::written`).
     let mut pushed = 0usize;
@@ -87,7 +89,7 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
         let mut now = now_ms();
         let mut last_cmd = None;
         loop {
-            match parse_request(&mut input, limits) {
+            match parser.parse(&mut input) {
                 Ok(Some(args)) => {
                     let (mut reply, block) = run(&shared, &mut client, &args, now);
                     if let Some(request) = block {
@@ -122,10 +124,10 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
                 }
                 Ok(None) => {}
                 Err(ParseError::Incomplete) => break,
-                Err(ParseError::Invalid(msg)) => {
+                Err(error) => {
                     // Redis replies, then closes this connection only.
                     shared.metrics.error("ERR");
-                    Reply::error_owned(format!("ERR {msg}")).encode(client.protocol, &mut output);
+                    error.write_reply(&mut output);
                     client.close_after_reply = true;
                     break;
                 }
