@@ -459,6 +459,31 @@ mod tests {
         assert_eq!(parse_all(&big).1, Err(ParseError::Invalid("Protocol error: too big inline request")));
     }
 
+    /// A NUL byte ends an inline line as it ends a C string. (It once made
+    /// `split_inline` loop for ever, pushing empty words.) Before the
+    /// newline, it hides the newline, as Redis's `strchr` does.
+    #[test]
+    fn nul_in_inline_lines() {
+        assert_eq!(split_inline(b"PING\0 x"), Some(vec![Bytes::from_static(b"PING")]));
+        assert_eq!(split_inline(b"\0PING"), Some(vec![]));
+        assert_eq!(parse_all(b"PING\0\r\nPING\r\n"), (vec![], Ok(()), 13));
+    }
+
+    /// The byte in `expected '$', got 'x'` is sent raw, `\r` and `\n` as
+    /// spaces; a line ends at `\r` and any byte.
+    #[test]
+    fn expected_dollar_reply() {
+        let reply = |b| {
+            let mut out = BytesMut::new();
+            ParseError::ExpectedDollar(b).write_reply(&mut out);
+            out
+        };
+        assert_eq!(&reply(0xff)[..], b"-ERR Protocol error: expected '$', got '\xff'\r\n");
+        assert_eq!(&reply(b'\n')[..], b"-ERR Protocol error: expected '$', got ' '\r\n");
+        assert_eq!(parse_all(b"*1\r\n\xff\rX").1, Err(ParseError::ExpectedDollar(0xff)));
+        assert_eq!(parse_all(b"*1\rX$4\rXPINGxx").0, vec![vec![Bytes::from_static(b"PING")]]);
+    }
+
     /// Empty multibulk frames are skipped like Redis does.
     #[test]
     fn empty_frames_skipped() {
