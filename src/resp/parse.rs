@@ -142,8 +142,22 @@ pub fn parse_request(buf: &mut BytesMut, limits: Limits) -> Result<Option<Reques
 #[derive(Debug, Default, Clone)]
 pub struct RequestParser {
     pub limits: Limits,
+    /// The client has yet to authenticate (`requirepass` is set): Redis
+    /// then refuses a frame of more than [`UNAUTHENTICATED_MAX_ARGS`]
+    /// arguments or a bulk string over [`UNAUTHENTICATED_MAX_BULK_LEN`]
+    /// bytes, so that a stranger cannot make it buffer much. The
+    /// connection sets this before each call.
+    pub unauthenticated: bool,
     progress: Progress,
 }
+
+/// Most arguments in a frame from a client that has not authenticated
+/// (Redis 7: `ll > 10 && authRequired(c)`).
+pub const UNAUTHENTICATED_MAX_ARGS: i64 = 10;
+
+/// Longest bulk string from a client that has not authenticated (Redis 7:
+/// `ll > 16384 && authRequired(c)`).
+pub const UNAUTHENTICATED_MAX_BULK_LEN: i64 = 16384;
 
 /// How far the check of the multibulk frame at the front of the buffer got.
 #[derive(Debug, Default, Clone, Copy)]
@@ -160,7 +174,7 @@ struct Progress {
 
 impl RequestParser {
     pub fn new(limits: Limits) -> RequestParser {
-        RequestParser { limits, progress: Progress::default() }
+        RequestParser { limits, unauthenticated: false, progress: Progress::default() }
     }
 
     /// Take one request from the front of `buf`; see [`parse_request`].
@@ -179,7 +193,7 @@ impl RequestParser {
     }
 
     fn parse_multibulk(&mut self, buf: &mut BytesMut) -> Result<Option<Request>, ParseError> {
-        let (len, count) = check_multibulk(buf, self.limits, &mut self.progress)?;
+        let (len, count) = check_multibulk(buf, self.limits, self.unauthenticated, &mut self.progress)?;
         // Step two: the whole frame is here; freeze it and slice out arguments.
         let frame = buf.split_to(len).freeze();
         if count <= 0 {
@@ -229,7 +243,12 @@ pub use crate::num::parse_i64;
 /// Step one for multibulk: walk the frame without allocating and return
 /// its total length and argument count, or why it cannot be taken.
 /// Resumes from, and records, `progress`.
-fn check_multibulk(buf: &[u8], limits: Limits, progress: &mut Progress) -> Result<(usize, i64), ParseError> {
+fn check_multibulk(
+    buf: &[u8],
+    limits: Limits,
+    unauthenticated: bool,
+    progress: &mut Progress,
+) -> Result<(usize, i64), ParseError> {
     if !progress.counted {
         let eol = line_end(buf, 0, b'\r');
         if line_too_long(buf, 0, eol) {
@@ -241,6 +260,9 @@ fn check_multibulk(buf: &[u8], limits: Limits, progress: &mut Progress) -> Resul
             Some(n) if n <= MAX_MULTIBULK_LEN => n,
             _ => return Err(ParseError::Invalid("Protocol error: invalid multibulk length")),
         };
+        if unauthenticated && count > UNAUTHENTICATED_MAX_ARGS {
+            return Err(ParseError::Invalid("Protocol error: unauthenticated multibulk length"));
+        }
         *progress = Progress { counted: true, count, left: count.max(0), pos: eol + 2 };
     }
     while progress.left > 0 {
@@ -258,6 +280,9 @@ fn check_multibulk(buf: &[u8], limits: Limits, progress: &mut Progress) -> Resul
             Some(n) if n >= 0 && (n as u64) <= limits.max_bulk_len as u64 => n as usize,
             _ => return Err(ParseError::Invalid("Protocol error: invalid bulk length")),
         };
+        if unauthenticated && len as i64 > UNAUTHENTICATED_MAX_BULK_LEN {
+            return Err(ParseError::Invalid("Protocol error: unauthenticated bulk length"));
+        }
         // Like Redis, the two bytes after the payload are skipped unchecked.
         let end = eol + 2 + len + 2;
         if end > buf.len() {
@@ -482,6 +507,24 @@ mod tests {
         assert_eq!(&reply(b'\n')[..], b"-ERR Protocol error: expected '$', got ' '\r\n");
         assert_eq!(parse_all(b"*1\r\n\xff\rX").1, Err(ParseError::ExpectedDollar(0xff)));
         assert_eq!(parse_all(b"*1\rX$4\rXPINGxx").0, vec![vec![Bytes::from_static(b"PING")]]);
+    }
+
+    /// Before AUTH (with a password set), Redis 7.0.15 refuses more than 10
+    /// arguments or a bulk string over 16 KiB, from the header alone.
+    #[test]
+    fn unauthenticated_limits() {
+        let parse = |input: &[u8]| {
+            let mut parser = RequestParser { unauthenticated: true, ..RequestParser::default() };
+            parser.parse(&mut BytesMut::from(input))
+        };
+        assert_eq!(parse(b"*11\r\n"), Err(ParseError::Invalid("Protocol error: unauthenticated multibulk length")));
+        assert_eq!(parse(b"*10\r\n"), Err(ParseError::Incomplete));
+        assert_eq!(
+            parse(b"*2\r\n$4\r\nECHO\r\n$16385\r\n"),
+            Err(ParseError::Invalid("Protocol error: unauthenticated bulk length"))
+        );
+        assert_eq!(parse(b"*2\r\n$4\r\nECHO\r\n$16384\r\n"), Err(ParseError::Incomplete));
+        assert_eq!(parse_all(b"*11\r\n").1, Ok(()));
     }
 
     /// Empty multibulk frames are skipped like Redis does.
