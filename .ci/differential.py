@@ -1624,6 +1624,13 @@ PROTOCOL_ERRORS = [
     b"SET k 'x\r\n",
     b"SET k \"a\"b\r\n",                # closing quote not followed by space
     b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n*x\r\n",  # one good request, then an error
+    # More in tests/bad_input.rs, which has Redis 7.0.15's replies as constants.
+    b"*1\r\n\xff\r\n",                 # expected '$': the byte is sent raw
+    b"*1\r\n\r\n",                     # expected '$', got ' ' (\r shown as a space)
+    b"*1\r\n" * 1000,                   # nested arrays
+    b"*1\r\n$" + b"1" * 70000,           # too big bulk count string
+    b"*1\r\n$4\0\r\nPING\r\n" + b"x" * 70000,  # a NUL hides the line's end until 64 KiB wait
+    b"PING\0\r\n" + b"x" * 70000,        # the same, inline
 ]
 
 

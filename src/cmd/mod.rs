@@ -486,11 +486,17 @@ pub fn unknown_command(args: &[Bytes]) -> Reply {
             break;
         }
         let room = 128 - quoted.len();
-        let text = String::from_utf8_lossy(&a[..a.len().min(room)]);
+        let text = String::from_utf8_lossy(&c_str(a)[..c_str(a).len().min(room)]);
         quoted.push_str(&format!("'{text}' "));
     }
-    let name = String::from_utf8_lossy(&args[0][..args[0].len().min(128)]);
+    let name = String::from_utf8_lossy(&c_str(&args[0])[..c_str(&args[0]).len().min(128)]);
     error_line(format!("ERR unknown command '{name}', with args beginning with: {quoted}"))
+}
+
+/// The bytes before the first NUL: Redis formats these arguments with
+/// `%s`, which stops there (`tests/bad_input.rs`).
+fn c_str(arg: &[u8]) -> &[u8] {
+    arg.split(|&b| b == 0).next().unwrap_or(arg)
 }
 
 /// `ERR wrong number of arguments for 'get' command` (`config|get` for a

@@ -29,8 +29,8 @@ use super::limits::{self, OutputWatch, Verdict};
 use super::{ClientState, Shared};
 use crate::cmd::{self, BlockRequest, Ctx};
 use crate::keyspace::{now_ms, Keyspace, UnixMillis};
-use crate::resp::parse::Limits;
-use crate::resp::{parse_request, ParseError, Reply};
+use crate::resp::parse::RequestParser;
+use crate::resp::{ParseError, Reply};
 use bytes::{Bytes, BytesMut};
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -66,6 +66,8 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
     let mut output = BytesMut::with_capacity(BUF_SIZE);
     // Unwritten replies against `client-output-buffer-limit`.
     let mut watch = OutputWatch::default();
+    // Keeps how far a partly received frame was checked (see its docs).
+    let mut parser = RequestParser::new(shared.limits.parser());
     // Bytes of pushed messages in `output`: they count against the push
     // limit until written (see `clients::PushReceiver::written`).
     let mut pushed = 0usize;
@@ -103,13 +105,14 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
         // pass).
         let mut now = now_ms();
         let mut last_cmd = None;
-        let parser_limits = shared.limits.parser();
+        // proto-max-bulk-len as it is now (CONFIG SET applies at once).
+        parser.limits = shared.limits.parser();
         loop {
             // Redis's lower limits for a client that must still
             // authenticate, decided request by request: an AUTH earlier in
             // the batch lifts them for the rest.
-            let unauthenticated = !client.authenticated && shared.auth.required();
-            match parse_request(&mut input, Limits { unauthenticated, ..parser_limits }) {
+            parser.unauthenticated = !client.authenticated && shared.auth.required();
+            match parser.parse(&mut input) {
                 Ok(Some(args)) => {
                     let (mut reply, block) = run(&shared, &mut client, &args, now);
                     if let Some(request) = block {
@@ -161,10 +164,10 @@ pub async fn handle<K: Keyspace>(mut socket: TcpStream, peer: SocketAddr, shared
                 }
                 Ok(None) => {}
                 Err(ParseError::Incomplete) => break,
-                Err(ParseError::Invalid(msg)) => {
+                Err(error) => {
                     // Redis replies, then closes this connection only.
                     shared.metrics.error("ERR");
-                    Reply::error_owned(format!("ERR {msg}")).encode(client.protocol, &mut output);
+                    error.write_reply(&mut output);
                     client.close_after_reply = true;
                     break;
                 }

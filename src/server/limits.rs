@@ -220,10 +220,7 @@ impl Live {
     /// The parser's limits for the next batch.
     pub fn parser(&self) -> crate::resp::parse::Limits {
         let bulk = self.proto_max_bulk_len.load(Ordering::Relaxed);
-        crate::resp::parse::Limits {
-            max_bulk_len: usize::try_from(bulk).unwrap_or(usize::MAX),
-            ..crate::resp::parse::Limits::default()
-        }
+        crate::resp::parse::Limits { max_bulk_len: usize::try_from(bulk).unwrap_or(usize::MAX) }
     }
 
     pub fn query_buffer_limit(&self) -> usize {

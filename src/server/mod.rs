@@ -351,6 +351,21 @@ impl Drop for ServerHandle {
     }
 }
 
+/// The shared state of a server that has no listener, no threads and no
+/// write-ahead log (`config.appendonly` is ignored), and a client
+/// registered with it, for running commands in-process with
+/// [`crate::cmd::execute`]: the `execute` fuzz target in `fuzz/` uses it,
+/// so that fuzzing needs neither sockets nor files. Pushed messages
+/// (SUBSCRIBE) wait in the returned receiver.
+pub fn in_process<K: Keyspace>(config: Config) -> (Arc<Shared<K>>, ClientState, clients::PushReceiver) {
+    let addr = SocketAddr::from(([127, 0, 0, 1], 0));
+    let shared = Arc::new(Shared::new(config, addr));
+    let info = shared.clients.register(addr, addr, -1);
+    let (push_tx, pushes) = clients::push_channel(Some(shared.limits.clone()));
+    let client = ClientState::new(info, shared.default_protocol(), push_tx);
+    (shared, client, pushes)
+}
+
 /// Start a server in the background (its own runtime, on its own thread)
 /// and return once it is listening. `config.port` 0 picks a free port.
 pub fn spawn(config: Config) -> std::io::Result<ServerHandle> {
