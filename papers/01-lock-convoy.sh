@@ -149,12 +149,13 @@ for d in dists:
                 why = " Every server was faster with skewed keys: the few hot keys stay in the CPU's caches."
             elif max(kept.values()) < 1:
                 why = " Every server was slower with skewed keys."
-            if "mutex" in kept and sharded and kept["mutex"] > max(sharded):
-                why += (" The global mutex fared best against its own uniform run: it serialises every command "
-                        "anyway, so hot keys add no contention to it, while per-key and per-shard locks and CAS "
-                        "loops collide on them.")
-            elif "mutex" in kept and sharded and kept["mutex"] < min(sharded):
-                why += " The global mutex fared worst against its own uniform run."
+            glob = [kept[s] for s in ("mutex", "rwlock") if s in kept]
+            if glob and sharded and min(glob) > max(sharded):
+                why += (" The global locks gained most against their own uniform runs: they serialise every "
+                        "command anyway, so hot keys add no contention to them, while per-key and per-shard locks "
+                        "and CAS loops collide on them.")
+            elif glob and sharded and max(glob) < min(sharded):
+                why += " The global locks fared worst against their own uniform runs."
         w(f"**Skew.** With {d} keys against uniform ones ({mix_name.get(mixes[-1], mixes[-1])}, {top} clients, "
           f"pipeline {pipelines[-1]}), each server kept: " + ", ".join(f"{s} {x:.2f}" for x, s in sorted(rel, reverse=True))
           + "." + why + "\n")

@@ -161,3 +161,23 @@ fn churn_sends_dels() {
         .unwrap_or_else(|| panic!("no reclamation figures in {info}"));
     assert!(retired > 0, "{info}");
 }
+
+/// A server that accepts and never answers ends the run with an error once
+/// `--grace` has passed after `--duration`, instead of hanging.
+#[test]
+fn a_silent_server_ends_the_run_with_an_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let holder = std::thread::spawn(move || {
+        // Hold the connection open, read nothing, answer nothing.
+        let (conn, _) = listener.accept().unwrap();
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        drop(conn);
+    });
+    let started = std::time::Instant::now();
+    let result = bench::run(&options(addr, &["--clients", "1", "--duration", "100ms", "--grace", "300ms"]));
+    let err = result.expect_err("no replies: the run must fail").to_string();
+    assert!(err.contains("stopped answering"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+    holder.join().unwrap();
+}

@@ -101,6 +101,11 @@ pub struct Options {
     /// schedule (see the module doc). Without it, a closed loop.
     #[arg(long)]
     pub rate: Option<f64>,
+    /// How long to wait, after `--duration`, for replies still due before
+    /// giving up on a server that stopped answering (default: the
+    /// duration, at least 10 s).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub grace: Option<Duration>,
     /// Seed of the key and command draws (default: from the clock).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -267,11 +272,22 @@ async fn run_async(o: &Options) -> Result<Summary, Error> {
     }
     let mut results = Vec::with_capacity(tasks.len());
     let mut failure = None;
-    for task in tasks {
-        match task.await {
-            Ok(Ok(r)) => results.push(r),
-            Ok(Err(e)) => failure = failure.or(Some(e)),
-            Err(e) => failure = failure.or(Some(Error::Io(format!("a client task failed: {e}")))),
+    // Replies still due at the end are waited for, but not for ever: a
+    // server that stops answering ends the run with an error.
+    let grace = o.grace.unwrap_or(o.duration.max(Duration::from_secs(10)));
+    for mut task in tasks {
+        match tokio::time::timeout_at((deadline + grace).into(), &mut task).await {
+            Ok(Ok(Ok(r))) => results.push(r),
+            Ok(Ok(Err(e))) => failure = failure.or(Some(e)),
+            Ok(Err(e)) => failure = failure.or(Some(Error::Io(format!("a client task failed: {e}")))),
+            Err(_) => {
+                task.abort();
+                shared.failed.store(true, Ordering::Relaxed);
+                failure = failure.or(Some(Error::Io(format!(
+                    "replies still missing {:?} after the run ended: the server stopped answering",
+                    grace
+                ))));
+            }
         }
     }
     let elapsed = start.elapsed();
