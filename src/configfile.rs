@@ -160,72 +160,12 @@ fn fatal_report(line_no: usize, line: &str, why: &str) -> String {
 }
 
 /// Split a line into arguments as Redis's `sdssplitargs` does (see the
-/// module doc). Arguments must be UTF-8 once unescaped.
+/// module doc): the very splitter inline requests use
+/// ([`split_inline`](crate::resp::parse::split_inline)), as in Redis.
+/// Arguments must be UTF-8 once unescaped.
 pub fn split_args(line: &str) -> Result<Vec<String>, &'static str> {
-    const UNBALANCED: &str = "Unbalanced quotes in configuration line";
-    let bytes = line.as_bytes();
-    let mut args = Vec::new();
-    let mut i = 0;
-    loop {
-        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        if i == bytes.len() {
-            return Ok(args);
-        }
-        let mut arg = Vec::new();
-        let quote = match bytes[i] {
-            q @ (b'"' | b'\'') => {
-                i += 1;
-                Some(q)
-            }
-            _ => None,
-        };
-        loop {
-            match (quote, bytes.get(i).copied()) {
-                (None, None) => break,
-                (None, Some(c)) if c.is_ascii_whitespace() => break,
-                (None, Some(c)) => arg.push(c),
-                (Some(_), None) => return Err(UNBALANCED),
-                (Some(q), Some(c)) if c == q => {
-                    // A closing quote must end the argument.
-                    if bytes.get(i + 1).is_some_and(|c| !c.is_ascii_whitespace()) {
-                        return Err(UNBALANCED);
-                    }
-                    i += 1;
-                    break;
-                }
-                (Some(b'"'), Some(b'\\')) if bytes.get(i + 1) == Some(&b'x') && hex_pair(bytes, i + 2).is_some() => {
-                    arg.push(hex_pair(bytes, i + 2).expect("checked"));
-                    i += 3;
-                }
-                (Some(b'"'), Some(b'\\')) if i + 1 < bytes.len() => {
-                    i += 1;
-                    arg.push(match bytes[i] {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => 8,
-                        b'a' => 7,
-                        other => other,
-                    });
-                }
-                (Some(b'\''), Some(b'\\')) if bytes.get(i + 1) == Some(&b'\'') => {
-                    i += 1;
-                    arg.push(b'\'');
-                }
-                (Some(_), Some(c)) => arg.push(c),
-            }
-            i += 1;
-        }
-        args.push(String::from_utf8(arg).map_err(|_| "argument must be valid UTF-8")?);
-    }
-}
-
-/// The byte written as two hex digits at `at`, if there are two.
-fn hex_pair(bytes: &[u8], at: usize) -> Option<u8> {
-    let digits = std::str::from_utf8(bytes.get(at..at + 2)?).ok()?;
-    u8::from_str_radix(digits, 16).ok().filter(|_| digits.bytes().all(|b| b.is_ascii_hexdigit()))
+    let words = crate::resp::parse::split_inline(line.as_bytes()).ok_or("Unbalanced quotes in configuration line")?;
+    words.into_iter().map(|w| String::from_utf8(w.to_vec()).map_err(|_| "argument must be valid UTF-8")).collect()
 }
 
 /// A value as a redis.conf argument: bare if it is one plain word,
@@ -237,23 +177,10 @@ pub fn quote(value: &str, always: bool) -> String {
     if plain && !always {
         return value.to_string();
     }
-    let mut out = String::from("\"");
-    for b in value.bytes() {
-        match b {
-            b'\\' => out.push_str("\\\\"),
-            b'"' => out.push_str("\\\""),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            7 => out.push_str("\\a"),
-            8 => out.push_str("\\b"),
-            b if b.is_ascii_graphic() || b == b' ' => out.push(b as char),
-            b => out.push_str(&format!("\\x{b:02x}")),
-        }
-    }
-    // Non-ASCII UTF-8 was escaped byte by byte above; `split_args` joins
-    // the bytes back.
-    out.push('"');
+    // Non-ASCII UTF-8 is escaped byte by byte; `split_args` joins the
+    // bytes back.
+    let mut out = String::new();
+    crate::resp::push_quoted(&mut out, value.as_bytes());
     out
 }
 

@@ -10,3 +10,24 @@ pub mod reply;
 
 pub use parse::{parse_request, ParseError, Request};
 pub use reply::{Protocol, Reply};
+
+/// `bytes` in double quotes, escaped as Redis's `sdscatrepr` does (what
+/// redis-cli prints, and what `sdssplitargs`, [`parse::split_inline`], reads
+/// back): `convoy wal inspect` and CONFIG REWRITE write with it.
+pub fn push_quoted(out: &mut String, bytes: &[u8]) {
+    out.push('"');
+    for &b in bytes {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x07 => out.push_str("\\a"),
+            0x08 => out.push_str("\\b"),
+            b' '..=b'~' => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('"');
+}

@@ -42,6 +42,7 @@
 //! (clap's own status).
 
 use super::format::{Reader, Record, Stop, HEADER};
+use crate::resp::push_quoted;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -276,25 +277,6 @@ fn write_record(
         line.push_str(&format!(" ...(+{} more arguments)", args.len() - shown));
     }
     writeln!(out, "{line}")
-}
-
-/// `bytes` in double quotes, escaped as redis-cli's `sdscatrepr` does.
-pub fn push_quoted(out: &mut String, bytes: &[u8]) {
-    out.push('"');
-    for &b in bytes {
-        match b {
-            b'\\' => out.push_str("\\\\"),
-            b'"' => out.push_str("\\\""),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x07 => out.push_str("\\a"),
-            0x08 => out.push_str("\\b"),
-            b' '..=b'~' => out.push(b as char),
-            _ => out.push_str(&format!("\\x{b:02x}")),
-        }
-    }
-    out.push('"');
 }
 
 /// The summary block.
