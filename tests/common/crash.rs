@@ -52,7 +52,7 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
@@ -491,6 +491,7 @@ fn write(
     (first_seq, max_ops, mix): (u64, usize, Mix),
     start: &Barrier,
     stop: &AtomicBool,
+    acked_total: &AtomicUsize,
 ) -> WriterLog {
     let mut log = WriterLog { writer, ops: Vec::new(), cut: false };
     let conn = Conn::connect(addr);
@@ -508,6 +509,7 @@ fn write(
             break;
         }
         log.ops.last_mut().unwrap().acked = Some(Instant::now());
+        acked_total.fetch_add(1, Ordering::Relaxed);
     }
     log
 }
@@ -615,20 +617,33 @@ impl Model {
     }
 
     /// Run `writers` concurrent writers (at most `max_ops` writes each)
-    /// against `addr`; once all are connected and about to write, call
-    /// `during` (which kills the server, stops the writers with the flag
-    /// it is given, or both), then wait for every writer to end.
+    /// against `addr`; once all are connected and at least `writers` writes
+    /// have been acknowledged (so that a round always has something to
+    /// check, however slow a loaded machine starts them; at most 20 s),
+    /// call `during` (which kills the server, stops the writers with the
+    /// flag it is given, or both), then wait for every writer to end.
     pub fn run(&mut self, addr: SocketAddr, max_ops: usize, during: impl FnOnce(&AtomicBool)) -> Round {
         let start = Barrier::new(self.writers + 1);
         let stop = AtomicBool::new(false);
+        let acked_total = AtomicUsize::new(0);
         let (logs, elapsed) = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..self.writers)
                 .map(|w| {
                     let (start, stop, plan) = (&start, &stop, (self.next_seq[w], max_ops, self.mix));
-                    scope.spawn(move || write(addr, w, plan, start, stop))
+                    let acked_total = &acked_total;
+                    scope.spawn(move || write(addr, w, plan, start, stop, acked_total))
                 })
                 .collect();
             start.wait();
+            let warm = Instant::now() + Duration::from_secs(20);
+            // Relaxed: a count to wait on; the writers' logs are read after
+            // they are joined.
+            while acked_total.load(Ordering::Relaxed) < self.writers
+                && Instant::now() < warm
+                && !handles.iter().all(|h| h.is_finished())
+            {
+                std::thread::sleep(Duration::from_millis(1));
+            }
             let began = Instant::now();
             // Caught, so that a failing `during` stops the writers (the
             // scope waits for them before passing its panic on).
