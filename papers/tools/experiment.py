@@ -101,6 +101,33 @@ def taskset(cpus):
     return ["taskset", "-c", cpus] if cpus else []
 
 
+def start_server(name, workdir, cpus="", convoy=None):
+    """Start `name` (a convoy backend, or "redis" for redis-server without
+    persistence) on a free loopback port, optionally pinned to `cpus`, and
+    wait until it answers PING. Returns (process, port); the caller stops
+    it by its pid."""
+    port = free_port()
+    if name == "redis":
+        cmd = ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no",
+               "--maxclients", "10000", "--dir", workdir]
+    else:
+        cmd = [convoy or CONVOY, "--backend", name, "--port", str(port)]
+    proc = subprocess.Popen(taskset(cpus) + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_ready(port, proc)
+    return proc, port
+
+
+def rss_kib(pid):
+    """The resident memory of process `pid` (VmRSS), or None if it is gone."""
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
 class Servers:
     """Every server of the experiment, started once, stopped by pid."""
 
@@ -108,15 +135,7 @@ class Servers:
         self.procs = {}
         self.ports = {}
         for name in names:
-            port = free_port()
-            if name == "redis":
-                cmd = ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no",
-                       "--maxclients", "10000", "--dir", workdir]
-            else:
-                cmd = [CONVOY, "--backend", name, "--port", str(port)]
-            proc = subprocess.Popen(taskset(cpus) + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            self.procs[name], self.ports[name] = proc, port
-            wait_ready(port, proc)
+            self.procs[name], self.ports[name] = start_server(name, workdir, cpus)
 
     def flushall(self, name):
         with socket.create_connection(("127.0.0.1", self.ports[name])) as s:
@@ -124,13 +143,7 @@ class Servers:
             s.recv(64)
 
     def rss_kib(self, name):
-        try:
-            for line in open(f"/proc/{self.procs[name].pid}/status"):
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        except OSError:
-            return None
-        return None
+        return rss_kib(self.procs[name].pid)
 
     def stop(self):
         for proc in self.procs.values():

@@ -14,13 +14,11 @@ to redis-benchmark's (above 1: it drove the server harder). redis-benchmark
 runs a fixed number of requests, sized from the first round to last about
 as long as convoy bench's --duration.
 """
-import argparse, csv, io, json, os, socket, statistics, subprocess, sys, tempfile, time
+import argparse, csv, io, json, statistics, subprocess, sys, tempfile
+from pathlib import Path
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, str(Path(__file__).parent))
+from experiment import start_server  # noqa: E402
 
 
 def redis_benchmark(port, test, clients, pipeline, requests):
@@ -52,17 +50,9 @@ def main():
     ap.add_argument("--secs", type=float, default=4)
     ap.add_argument("--convoy", default="target/release/convoy")
     a = ap.parse_args()
-    port = free_port()
     tmp = tempfile.mkdtemp(prefix="loadgen-check-")
-    server = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--appendonly", "no",
-                               "--dir", tmp], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server, port = start_server("redis", tmp)
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
         workloads = [(t, p) for p in (1, 16) for t in ("set", "get")]
         samples = {(w, tool): [] for w in workloads for tool in ("redis-benchmark", "convoy bench")}
         requests = {}

@@ -29,12 +29,12 @@ freed, pending), phases.csv (one row per server, round and phase:
 requests/s, peak and steady memory, pending garbage, memory after
 FLUSHALL) and the plots.
 """
-import argparse, csv, json, os, socket, statistics, subprocess, sys, tempfile, threading, time
+import argparse, csv, json, socket, statistics, subprocess, sys, tempfile, threading, time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 import svgplot  # noqa: E402
-from experiment import BACKENDS, free_port, machine, wait_ready  # noqa: E402
+from experiment import BACKENDS, machine, rss_kib, start_server  # noqa: E402
 
 CONVOY = "target/release/convoy"
 VALUE = 16384
@@ -125,32 +125,11 @@ class Conn:
         return dict(l.split(":", 1) for l in text.splitlines() if ":" in l and not l.startswith("#"))
 
 
-def rss_kib(pid):
-    try:
-        for line in open(f"/proc/{pid}/status"):
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def sample(pid, conn):
     mem = conn.info("memory")
     convoy = conn.info("convoy") if "used_memory" in mem else {}
-    return (rss_kib(pid), int(mem.get("used_memory", 0)), int(convoy.get("convoy_reclamation_retired", -1)),
+    return (rss_kib(pid) or 0, int(mem.get("used_memory", 0)), int(convoy.get("convoy_reclamation_retired", -1)),
             int(convoy.get("convoy_reclamation_freed", -1)), int(convoy.get("convoy_reclamation_pending", -1)))
-
-
-def start(name, workdir):
-    port = free_port()
-    if name == "redis":
-        cmd = ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", workdir]
-    else:
-        cmd = [CONVOY, "--backend", name, "--port", str(port)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_ready(port, proc)
-    return proc, port
 
 
 def load_reader_keys(port):
@@ -243,7 +222,7 @@ def main():
     done = 0
     for rnd in range(1, a.rounds + 1):
         for name in servers:
-            proc, port = start(name, workdir)
+            proc, port = start_server(name, workdir, convoy=CONVOY)
             try:
                 for phase in ("overwrite", "churn"):
                     phases.append(run_phase(name, rnd, phase, proc, port, a.secs, samples, False))
