@@ -233,10 +233,29 @@ struct Shared {
 /// One client's results.
 struct ClientResult {
     histogram: Histogram<u64>,
+    sent: Sent,
+    errors: u64,
+}
+
+/// Requests sent, by command.
+#[derive(Default)]
+struct Sent {
     sets: u64,
     gets: u64,
     dels: u64,
-    errors: u64,
+}
+
+/// Put the next `pipeline` requests of `workload` in `out` (emptied
+/// first), counting them in `sent`.
+fn encode_batch(workload: &mut Workload, pipeline: usize, out: &mut Vec<u8>, sent: &mut Sent) {
+    out.clear();
+    for _ in 0..pipeline {
+        match workload.encode_next(out) {
+            Op::Set => sent.sets += 1,
+            Op::Get => sent.gets += 1,
+            Op::Del => sent.dels += 1,
+        }
+    }
 }
 
 async fn run_async(o: &Options) -> Result<Summary, Error> {
@@ -307,41 +326,36 @@ fn record(h: &mut Histogram<u64>, latency: Duration) {
     h.saturating_record((latency.as_micros() as u64).max(1));
 }
 
-/// Buffered reading of replies off one connection.
+/// Buffered reading of replies off one connection: the socket is read
+/// straight into the buffer, and framed replies are advanced past.
 struct Replies {
-    buf: Vec<u8>,
-    /// Bytes of `buf` already consumed.
-    at: usize,
+    buf: bytes::BytesMut,
 }
 
 impl Replies {
     fn new() -> Replies {
-        Replies { buf: Vec::with_capacity(16 * 1024), at: 0 }
+        Replies { buf: bytes::BytesMut::with_capacity(16 * 1024) }
     }
 
     /// The next complete reply's error flag, reading from `stream` as
     /// needed.
     async fn next<R: AsyncReadExt + Unpin>(&mut self, stream: &mut R) -> Result<bool, Error> {
         loop {
-            match reply::frame(&self.buf[self.at..]) {
+            match reply::frame(&self.buf) {
                 Ok(Some(framed)) => {
-                    self.at += framed.len;
+                    bytes::Buf::advance(&mut self.buf, framed.len);
                     return Ok(framed.error);
                 }
                 Ok(None) => {}
                 Err(reply::Malformed(m)) => return Err(Error::Io(format!("the server sent something not RESP: {m}"))),
             }
-            // Keep the buffer from growing: drop what is consumed.
-            if self.at > 0 {
-                self.buf.drain(..self.at);
-                self.at = 0;
-            }
-            let mut chunk = [0u8; 16 * 1024];
-            let n = stream.read(&mut chunk).await.map_err(|e| Error::Io(format!("reading replies: {e}")))?;
+            // Room for a read: reuses the space of consumed replies when
+            // nothing else holds it, so the buffer does not grow.
+            self.buf.reserve(16 * 1024);
+            let n = stream.read_buf(&mut self.buf).await.map_err(|e| Error::Io(format!("reading replies: {e}")))?;
             if n == 0 {
                 return Err(Error::Io("the server closed the connection".into()));
             }
-            self.buf.extend_from_slice(&chunk[..n]);
         }
     }
 }
@@ -354,18 +368,11 @@ async fn closed_loop(
     deadline: Instant,
     shared: Arc<Shared>,
 ) -> Result<ClientResult, Error> {
-    let mut result = ClientResult { histogram: new_histogram(), sets: 0, gets: 0, dels: 0, errors: 0 };
+    let mut result = ClientResult { histogram: new_histogram(), sent: Sent::default(), errors: 0 };
     let mut replies = Replies::new();
     let mut out = Vec::with_capacity(pipeline * 64);
     while Instant::now() < deadline && !shared.failed.load(Ordering::Relaxed) {
-        out.clear();
-        for _ in 0..pipeline {
-            match workload.encode_next(&mut out) {
-                Op::Set => result.sets += 1,
-                Op::Get => result.gets += 1,
-                Op::Del => result.dels += 1,
-            }
-        }
+        encode_batch(&mut workload, pipeline, &mut out, &mut result.sent);
         let sent = Instant::now();
         let io = async {
             stream.write_all(&out).await.map_err(|e| Error::Io(format!("sending: {e}")))?;
@@ -438,7 +445,7 @@ async fn open_loop(
         })
     };
     let batch_interval = interval * pipeline as u32;
-    let (mut sets, mut gets, mut dels) = (0, 0, 0);
+    let mut sent = Sent::default();
     let mut out = Vec::with_capacity(pipeline * 64);
     let mut tick: u32 = 0;
     let mut write_error = None;
@@ -448,14 +455,7 @@ async fn open_loop(
             break;
         }
         wait_until(intended).await;
-        out.clear();
-        for _ in 0..pipeline {
-            match workload.encode_next(&mut out) {
-                Op::Set => sets += 1,
-                Op::Get => gets += 1,
-                Op::Del => dels += 1,
-            }
-        }
+        encode_batch(&mut workload, pipeline, &mut out, &mut sent);
         due.lock().extend(std::iter::repeat_n(intended, pipeline));
         wake.notify_one();
         if let Err(e) = wr.write_all(&out).await {
@@ -473,7 +473,7 @@ async fn open_loop(
         return Err(e);
     }
     let (histogram, errors) = reader.await.map_err(|e| Error::Io(format!("reader task: {e}")))??;
-    Ok(ClientResult { histogram, sets, gets, dels, errors })
+    Ok(ClientResult { histogram, sent, errors })
 }
 
 /// Sleep until `at`: on the runtime's timer (millisecond resolution) while
@@ -495,9 +495,9 @@ fn summarise(o: &Options, seed: u64, elapsed: Duration, results: Vec<ClientResul
     let (mut sets, mut gets, mut dels, mut errors) = (0, 0, 0, 0);
     for r in &results {
         histogram.add(&r.histogram).expect("same bounds");
-        sets += r.sets;
-        gets += r.gets;
-        dels += r.dels;
+        sets += r.sent.sets;
+        gets += r.sent.gets;
+        dels += r.sent.dels;
         errors += r.errors;
     }
     let requests = histogram.len();
