@@ -10,6 +10,8 @@
 //! The `resp_parse` fuzz target (`fuzz/`) checks the same properties
 //! without a time budget.
 
+mod common;
+
 use bytes::{Bytes, BytesMut};
 use convoy::resp::parse::{parse_request, split_inline, Limits, ParseError, Request, RequestParser};
 use proptest::prelude::*;
@@ -67,15 +69,9 @@ fn in_reads(bytes: &[u8], limits: Limits, sizes: &[usize]) -> Outcome {
     }
 }
 
-/// A command as a multibulk frame.
+/// A command as a multibulk frame (the suite's one encoder).
 fn multibulk(args: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-    out
+    common::encode_cmd(&args.iter().map(Vec::as_slice).collect::<Vec<_>>())
 }
 
 /// A command as an inline line: each word double-quoted with every byte
