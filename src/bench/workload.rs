@@ -7,6 +7,7 @@
 //! numbers are drawn uniformly or from a Zipf distribution (key 0 the
 //! hottest), the skew under which per-key and per-shard locks collide.
 
+use crate::resp::write_command;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution as _, Zipf};
@@ -144,9 +145,9 @@ impl Workload {
         let (op, key) = self.draw();
         let key = key_name(key);
         match op {
-            Op::Set => encode(out, &[b"SET", &key, &self.value]),
-            Op::Get => encode(out, &[b"GET", &key]),
-            Op::Del => encode(out, &[b"DEL", &key]),
+            Op::Set => write_command(&[b"SET", &key, &self.value], out),
+            Op::Get => write_command(&[b"GET", &key], out),
+            Op::Del => write_command(&[b"DEL", &key], out),
         }
         op
     }
@@ -155,21 +156,6 @@ impl Workload {
 /// redis-benchmark's name for key number `n` under `-r`.
 pub fn key_name(n: u64) -> Vec<u8> {
     format!("key:{n:012}").into_bytes()
-}
-
-/// A command as a RESP array of bulk strings.
-fn encode(out: &mut Vec<u8>, args: &[&[u8]]) {
-    let mut num = itoa::Buffer::new();
-    out.push(b'*');
-    out.extend_from_slice(num.format(args.len()).as_bytes());
-    out.extend_from_slice(b"\r\n");
-    for arg in args {
-        out.push(b'$');
-        out.extend_from_slice(num.format(arg.len()).as_bytes());
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(arg);
-        out.extend_from_slice(b"\r\n");
-    }
 }
 
 #[cfg(test)]

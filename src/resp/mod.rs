@@ -11,6 +11,22 @@ pub mod reply;
 pub use parse::{parse_request, ParseError, Request};
 pub use reply::{Protocol, Reply};
 
+/// Append `args` as a request: a RESP array of bulk strings, as clients
+/// send commands. The write-ahead log stores its records in this form and
+/// `convoy bench` sends it.
+pub fn write_command(args: &[&[u8]], out: &mut Vec<u8>) {
+    out.push(b'*');
+    out.extend_from_slice(itoa::Buffer::new().format(args.len()).as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for a in args {
+        out.push(b'$');
+        out.extend_from_slice(itoa::Buffer::new().format(a.len()).as_bytes());
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
 /// `bytes` in double quotes, escaped as Redis's `sdscatrepr` does (what
 /// redis-cli prints, and what `sdssplitargs`, [`parse::split_inline`], reads
 /// back): `convoy wal inspect` and CONFIG REWRITE write with it.

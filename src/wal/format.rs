@@ -60,7 +60,7 @@ pub fn encode(db: usize, args: &[&[u8]], out: &mut Vec<u8>) {
         out.extend_from_slice(b" 00000000\r\n");
         out.len()
     };
-    write_resp_array(args, out);
+    crate::resp::write_command(args, out);
     debug_assert_eq!(out.len() - payload_at, payload_len);
     crc.update(&out[payload_at..]);
     let crc = crc.finalize();
@@ -74,19 +74,6 @@ pub fn encode(db: usize, args: &[&[u8]], out: &mut Vec<u8>) {
 fn resp_array_len(args: &[&[u8]]) -> usize {
     let digits = |n: usize| itoa::Buffer::new().format(n).len();
     3 + digits(args.len()) + args.iter().map(|a| 5 + digits(a.len()) + a.len()).sum::<usize>()
-}
-
-fn write_resp_array(args: &[&[u8]], out: &mut Vec<u8>) {
-    out.push(b'*');
-    out.extend_from_slice(itoa::Buffer::new().format(args.len()).as_bytes());
-    out.extend_from_slice(b"\r\n");
-    for a in args {
-        out.push(b'$');
-        out.extend_from_slice(itoa::Buffer::new().format(a.len()).as_bytes());
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
 }
 
 /// One record read back.
