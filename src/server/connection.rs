@@ -370,7 +370,9 @@ async fn wait_blocked<K: Keyspace>(
                 read = socket.read_buf(input), if input.len() < MAX_INPUT_WHILE_BLOCKED => match read {
                     // Pipelined requests wait in the buffer; EOF ends the wait.
                     Ok(0) | Err(_) => return None,
-                    Ok(n) => shared.stats.net_input_bytes.add(n as u64),
+                    Ok(n) => {
+                        shared.stats.net_input_bytes.add(n as u64);
+                    }
                 },
                 _ = shutdown.wait_for(|stop| *stop) => return None,
                 _ = client.info.killed() => return None,

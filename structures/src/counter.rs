@@ -33,12 +33,25 @@ impl StripedCounter {
         StripedCounter { stripes: (0..n).map(|_| Stripe(AtomicU64::new(0))).collect() }
     }
 
-    /// Add `n` on the caller's stripe.
-    pub fn add(&self, n: u64) {
-        let i = thread_index() & (self.stripes.len() - 1);
+    /// Add `n` on the caller's stripe; returns that stripe's new value
+    /// (not the counter's: see [`StripedCounter::sum`]).
+    pub fn add(&self, n: u64) -> u64 {
         // Relaxed: the counter publishes no other data; readers need only
         // each stripe's own modification order, which every atomic has.
-        self.stripes[i].0.fetch_add(n, Ordering::Relaxed);
+        self.stripe().fetch_add(n, Ordering::Relaxed).wrapping_add(n)
+    }
+
+    /// Subtract `n` on the caller's stripe. A stripe may go below zero
+    /// (wrapping) when its thread takes away what others added; the sum
+    /// wraps back, so it is exact as long as the true total is.
+    pub fn sub(&self, n: u64) {
+        // Relaxed: as in `add`.
+        self.stripe().fetch_sub(n, Ordering::Relaxed);
+    }
+
+    /// The calling thread's stripe.
+    fn stripe(&self) -> &AtomicU64 {
+        &self.stripes[thread_index() & (self.stripes.len() - 1)].0
     }
 
     /// The sum of all stripes.
@@ -81,7 +94,11 @@ mod tests {
         let threads: Vec<_> = (0..8)
             .map(|_| {
                 let c = c.clone();
-                std::thread::spawn(move || (0..10_000).for_each(|_| c.add(1)))
+                std::thread::spawn(move || {
+                    (0..10_000).for_each(|_| {
+                        c.add(1);
+                    })
+                })
             })
             .collect();
         threads.into_iter().for_each(|t| t.join().unwrap());

@@ -117,8 +117,8 @@
 //! it unmarked. [`SplitOrderedMap::iter`] is a weak snapshot: it sees every
 //! item present for its whole run and may see those inserted or removed
 //! meanwhile; growth does not disturb it, because nothing moves. `len` is
-//! exact when no writer runs, and otherwise within the number of writers
-//! running of the truth.
+//! exact when no writer runs, and otherwise off by at most the number of
+//! inserts and removes that overlap it.
 //!
 //! # Progress
 //!
@@ -185,10 +185,16 @@
 //!
 //! # Costs and choices
 //!
-//! - One `AtomicIsize` counts items (the paper's `count`), touched by every
-//!   insert and remove: one shared cache line. It drives growth, which
-//!   needs a total. A striped counter would spread it, at the price of
-//!   summing stripes on each insert to decide on growth.
+//! - The paper's `count` of items, touched by every insert and remove, is
+//!   a striped counter here (`counter.rs`: one stripe per core, each on
+//!   its own cache line). As one shared atomic it was a line that every
+//!   insert and remove took from the other core, and convoy's
+//!   insert-and-remove-heavy mix ran about half again as fast without it
+//!   (`benches/README.md`, "Striping the item count"). Growth needs the
+//!   total, and summing reads every stripe, so an insert sums only once
+//!   in `GROWTH_CHECK` (64) of its stripe's counts, or always while the
+//!   table is small; the load can therefore reach up to twice `MAX_LOAD`
+//!   before the table doubles (`grow_if_full`).
 //! - `MAX_LOAD` = 2 items per bucket on average before doubling.
 //! - The table never shrinks (nor does the paper's); removing items leaves
 //!   their buckets' dummies in place.
@@ -215,7 +221,8 @@ mod list;
 
 pub use list::Iter;
 
-use crate::sync::{AtomicIsize, AtomicUsize, Ordering};
+use crate::counter::StripedCounter;
+use crate::sync::{AtomicUsize, Ordering};
 use buckets::{Buckets, Claim, MAX_BUCKETS};
 pub use crossbeam_epoch::Guard;
 use crossbeam_epoch::Shared;
@@ -227,6 +234,23 @@ use std::hash::{BuildHasher, Hash};
 
 /// Items per bucket, on average, above which the table doubles.
 pub const MAX_LOAD: usize = 2;
+
+/// An insert sums the item count's stripes when its own stripe reaches a
+/// multiple of this (see `grow_if_full`). A power of two.
+const GROWTH_CHECK: usize = 64;
+
+/// Stripes of a map's item count: one per core (rounded up to a power of
+/// two), as for convoy's other striped counters. One under loom: a
+/// thread's stripe depends on how many threads asked for one before it,
+/// which changes from one model iteration to the next, and loom replays
+/// each iteration expecting the same accesses.
+fn count_stripes() -> usize {
+    if cfg!(loom) {
+        return 1;
+    }
+    static STRIPES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *STRIPES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()).next_power_of_two())
+}
 
 /// How much of a map's garbage has been reclaimed (see the module doc).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -263,9 +287,10 @@ pub struct SplitOrderedMap<K, V, S = RandomState> {
     buckets: Buckets,
     /// The number of buckets: a power of two, only ever doubled.
     size: AtomicUsize,
-    /// Items in the map (may dip below zero for a moment: a remove can
-    /// count itself before the insert it removes has counted itself).
-    count: AtomicIsize,
+    /// Items in the map, striped (see "Costs and choices"). The total may
+    /// dip below zero for a moment: a remove can count itself before the
+    /// insert it removes has counted itself.
+    count: StripedCounter,
     hasher: S,
 }
 
@@ -319,7 +344,13 @@ where
         let Claim::Won(head) = buckets.claim(0) else { unreachable!("a new directory is empty") };
         let list = List::new(head);
         buckets.linked(0);
-        SplitOrderedMap { list, buckets, size: AtomicUsize::new(size), count: AtomicIsize::new(0), hasher }
+        SplitOrderedMap {
+            list,
+            buckets,
+            size: AtomicUsize::new(size),
+            count: StripedCounter::new(count_stripes()),
+            hasher,
+        }
     }
 
     /// Pin the current thread: the guard every operation takes. Cheap
@@ -403,9 +434,7 @@ where
         let hash = self.hasher.hash_one(key);
         let start = self.bucket(hash, true, guard);
         let item = self.list.delete(start, item_key(hash), key, guard)?;
-        // Relaxed: a count, publishing nothing (growth reads it, and any
-        // value it reads is one the count has had).
-        self.count.fetch_sub(1, Ordering::Relaxed);
+        self.count.sub(1);
         Some(item.value())
     }
 
@@ -418,8 +447,7 @@ where
 
     /// The number of items (see "Consistency").
     pub fn len(&self) -> usize {
-        // Relaxed: a count; see `remove`.
-        self.count.load(Ordering::Relaxed).max(0) as usize
+        (self.count.sum() as i64).max(0) as usize
     }
 
     /// Whether the map has no items.
@@ -543,12 +571,28 @@ where
 
     /// Count one more item, and double the bucket count if the map is now
     /// fuller than `MAX_LOAD` per bucket.
+    ///
+    /// The total is read (every stripe summed) only when the caller's own
+    /// stripe reaches a multiple of `GROWTH_CHECK`, or while the map is so
+    /// small that the total could otherwise outgrow the table unseen by
+    /// more than `MAX_LOAD` per bucket: a stripe's count climbs by one per
+    /// insert, so it cannot gain `GROWTH_CHECK` without meeting a multiple
+    /// on the way, and the total gains at most `GROWTH_CHECK - 1` per
+    /// stripe between two sums. So the load stays below `2 * MAX_LOAD`
+    /// items per bucket, and an insert reads other threads' stripes once
+    /// in `GROWTH_CHECK`.
     fn grow_if_full(&self) {
-        // Relaxed (all three): the count and the size publish nothing; the
-        // buckets a doubling creates are initialised later, with their own
-        // synchronisation. A lost CAS means another thread doubled.
-        let count = self.count.fetch_add(1, Ordering::Relaxed) + 1;
+        let mine = self.count.add(1);
+        // Relaxed (the size here and in the CAS): the count and the size
+        // publish nothing; the buckets a doubling creates are initialised
+        // later, with their own synchronisation. A lost CAS means another
+        // thread doubled.
         let size = self.size.load(Ordering::Relaxed);
+        let unseen = GROWTH_CHECK * self.count.stripes();
+        if !mine.is_multiple_of(GROWTH_CHECK as u64) && size.saturating_mul(MAX_LOAD) >= unseen {
+            return;
+        }
+        let count = self.count.sum() as i64;
         if count > 0 && count as usize > size.saturating_mul(MAX_LOAD) && size < MAX_BUCKETS {
             let _ = self.size.compare_exchange(size, size * 2, Ordering::Relaxed, Ordering::Relaxed);
         }
@@ -582,7 +626,7 @@ impl<K, V, S> fmt::Debug for SplitOrderedMap<K, V, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Relaxed: a snapshot for debugging output, publishing nothing.
         f.debug_struct("SplitOrderedMap")
-            .field("len", &self.count.load(Ordering::Relaxed))
+            .field("len", &(self.count.sum() as i64))
             .field("buckets", &self.size.load(Ordering::Relaxed))
             .finish_non_exhaustive()
     }
