@@ -35,6 +35,11 @@ impl StripedCounter {
 
     /// Add `n` on the caller's stripe; returns that stripe's new value
     /// (not the counter's: see [`StripedCounter::sum`]).
+    // `#[inline]` on `add`, `sub`, `stripe` and `thread_index`: they are
+    // called on hot paths from other crates (the map's generic code is
+    // compiled in the crate that uses it, convoy's metrics too), and a
+    // function that is not generic is otherwise not inlined across crates.
+    #[inline]
     pub fn add(&self, n: u64) -> u64 {
         // Relaxed: the counter publishes no other data; readers need only
         // each stripe's own modification order, which every atomic has.
@@ -44,12 +49,14 @@ impl StripedCounter {
     /// Subtract `n` on the caller's stripe. A stripe may go below zero
     /// (wrapping) when its thread takes away what others added; the sum
     /// wraps back, so it is exact as long as the true total is.
+    #[inline]
     pub fn sub(&self, n: u64) {
         // Relaxed: as in `add`.
         self.stripe().fetch_sub(n, Ordering::Relaxed);
     }
 
     /// The calling thread's stripe.
+    #[inline]
     fn stripe(&self) -> &AtomicU64 {
         &self.stripes[thread_index() & (self.stripes.len() - 1)].0
     }
@@ -71,6 +78,7 @@ impl StripedCounter {
 /// A per-thread number, handed out in order of first use: 0 for the first
 /// thread that asks, 1 for the next, and so on. Picks a thread's stripe
 /// here, and a worker's own table in convoy's metrics.
+#[inline]
 pub fn thread_index() -> usize {
     use std::sync::atomic::AtomicUsize;
     // A plain std atomic even under loom: it only names threads and takes

@@ -87,6 +87,7 @@ pub(super) enum Claim<'a> {
 }
 
 /// The segment and offset of bucket `b`.
+#[inline]
 fn locate(b: usize) -> (usize, usize) {
     if b == 0 {
         (0, 0)
@@ -121,6 +122,7 @@ impl Buckets {
     }
 
     /// Bucket `b`'s entry, if its segment is allocated.
+    #[inline]
     fn entry(&self, b: usize) -> Option<&Entry> {
         let (s, i) = locate(b);
         // Acquire: pairs with the Release CAS in `segment` that installed
@@ -134,6 +136,11 @@ impl Buckets {
     }
 
     /// The dummy of bucket `b`, if it is in the list.
+    // `#[inline]` here and on `entry` and `locate`: every lookup calls
+    // this from the map's generic code, which is compiled in the crate
+    // that uses the map, and a function that is not generic is otherwise
+    // not inlined across crates.
+    #[inline]
     pub(super) fn get(&self, b: usize) -> Option<&Node> {
         let entry = self.entry(b)?;
         // Acquire: pairs with the Release store in `linked`, which follows
