@@ -8,7 +8,7 @@ counts are the same on every run (cachegrind simulates the caches of one
 thread, so they leave out other threads, prefetchers and the kernel: they
 explain timings, they do not replace them). See benches/README.md.
 
-    python3 benches/cachegrind.py                      # every backend, read, overwrite, churn
+    python3 benches/cachegrind.py                      # every backend and operation
     python3 benches/cachegrind.py --backends lockfree,papaya --ops read
     python3 benches/cachegrind.py --calls 100000 --l2 1048576,16,64
 
@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 
-OPS = ["read", "overwrite", "churn"]
+OPS = ["read", "overwrite", "churn", "remove-missing", "update-missing"]
 COUNTS = {
     "instructions": r"I\s+refs:\s+([\d,]+)",
     "l1d_misses": r"D1\s+misses:\s+([\d,]+)",

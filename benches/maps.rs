@@ -1,6 +1,7 @@
 //! The keyspace backends in-process, no network: what each map costs per
 //! operation, alone and with threads contending, through the same
-//! [`Keyspace`] trait the server uses (`read` and `update`, nothing else).
+//! [`Keyspace`] trait the server uses (`read`, `update` and `remove`,
+//! nothing else).
 //!
 //! # Workloads: conc-map-bench's three mixes
 //!
@@ -25,7 +26,7 @@
 //!   was there;
 //! - update: `update` replacing the entry with a small string if the key is
 //!   there, leaving an absent key absent (bustle's update never inserts);
-//! - remove: `update` leaving `None`.
+//! - remove: `remove`, as DEL makes it (a missing key is a lookup).
 //!
 //! Keys come from a fixed key space of `CONVOY_BENCH_KEYS` keys (default
 //! 2^16 = 65,536, named `key:000000012345` as redis-benchmark names them),
@@ -474,7 +475,9 @@ fn apply<K: Keyspace>(map: &K, key: &[u8], kind: Kind) {
                 *e = value();
             }
         }),
-        Kind::Remove => map.update(key, |slot| *slot = None),
+        Kind::Remove => {
+            map.remove(key, drop);
+        }
     }
 }
 

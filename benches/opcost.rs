@@ -14,8 +14,13 @@
 //! - `read`: `read(key, |e| e.is_some())` of keys drawn uniformly from the
 //!   whole key space (so a quarter miss);
 //! - `overwrite`: `update` replacing the entry of a key that is there;
-//! - `churn`: `update` inserting a key that is not there, then `update`
-//!   removing it again (two calls).
+//! - `churn`: `update` inserting a key that is not there, then `remove`
+//!   removing it again (two calls);
+//! - `remove-missing`: `remove` of a key that is not there (DEL of a
+//!   missing key);
+//! - `update-missing`: an `update` that leaves a missing key missing
+//!   (`SET ... XX` on a missing key), which the slot layer makes by
+//!   inserting an empty slot to lock and removing it again.
 //!
 //! Everything but the calls themselves (building the map, prefilling it,
 //! drawing 200,000 keys) is done the same way whatever `CALLS` is, so the
@@ -34,6 +39,8 @@ use std::time::Instant;
 const KEYS: usize = 1 << 16;
 /// Keys drawn for the calls, whatever their number (at most this many).
 const DRAWN: usize = 200_000;
+/// The kinds of call, as `OP` names them.
+const OPS: [&str; 5] = ["read", "overwrite", "churn", "remove-missing", "update-missing"];
 
 fn main() {
     // `cargo bench` adds `--bench`; anything starting with `--` is not ours.
@@ -43,7 +50,8 @@ fn main() {
         return;
     }
     let [backend, op, calls] = args.as_slice() else {
-        eprintln!("usage: opcost BACKEND read|overwrite|churn CALLS  (or: opcost list)");
+        eprintln!("usage: opcost BACKEND OP CALLS  (or: opcost list)");
+        eprintln!("OP: {}", OPS.join(", "));
         std::process::exit(2);
     };
     let calls: usize = match calls.parse() {
@@ -73,9 +81,9 @@ fn run<K: Keyspace>(op: &str, calls: usize) {
     let pool = match op {
         "read" => &order[..],
         "overwrite" => present,
-        "churn" => absent,
+        "churn" | "remove-missing" | "update-missing" => absent,
         _ => {
-            eprintln!("opcost: OP must be read, overwrite or churn, not {op:?}");
+            eprintln!("opcost: OP must be one of {}, not {op:?}", OPS.join(", "));
             std::process::exit(2);
         }
     };
@@ -93,11 +101,25 @@ fn run<K: Keyspace>(op: &str, calls: usize) {
                 map.update(key, |e| *e = Some(value()));
             }
         }
+        "remove-missing" => {
+            for key in &drawn[..calls] {
+                map.remove(key, drop);
+            }
+        }
+        "update-missing" => {
+            for key in &drawn[..calls] {
+                map.update(key, |e| {
+                    if let Some(e) = e {
+                        *e = value();
+                    }
+                });
+            }
+        }
         _ => {
             // Two calls per key: CALLS counts calls, so CALLS / 2 keys.
             for key in &drawn[..calls / 2] {
                 map.update(key, |e| *e = Some(value()));
-                map.update(key, |e| *e = None);
+                map.remove(key, drop);
             }
         }
     }

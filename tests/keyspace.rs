@@ -1,6 +1,6 @@
 //! The `Keyspace` contract, checked directly on every backend with ordinary
 //! threads: atomic read-modify-write, and no update lost to the race
-//! between deleting a key and updating it.
+//! between deleting a key (by `update` or by `remove`) and updating it.
 
 use bytes::Bytes;
 use convoy::keyspace::{Entry, Keyspace, Str, Value, BACKENDS};
@@ -22,10 +22,12 @@ fn incr<K: Keyspace>(map: &K, key: &[u8]) {
     });
 }
 
-/// Incrementers racing a deleter that banks what it deletes: every
-/// increment ends up either in the bank or in the final value. A write into
-/// a slot that was deleted under it would vanish from both.
-fn no_lost_updates<K: Keyspace>() {
+/// Incrementers racing a deleter that banks what it deletes (through
+/// `remove` if `by_remove`, else through `update`): every increment ends up
+/// either in the bank or in the final value. A write into a slot that was
+/// deleted under it would vanish from both; so would an entry `remove`
+/// took without running its closure, or one it missed in a live slot.
+fn no_lost_updates<K: Keyspace>(by_remove: bool) {
     const THREADS: u64 = 4;
     const PER_THREAD: u64 = 5_000;
     let map = K::new();
@@ -46,7 +48,11 @@ fn no_lost_updates<K: Keyspace>() {
         s.spawn(|| {
             start.wait();
             while !done.load(Ordering::Relaxed) {
-                let taken = map.update(b"k", |slot| slot.take().map_or(0, |e| int_of(&e)));
+                let taken = if by_remove {
+                    map.remove(b"k", |e| int_of(&e)).unwrap_or(0)
+                } else {
+                    map.update(b"k", |slot| slot.take().map_or(0, |e| int_of(&e)))
+                };
                 banked.fetch_add(taken, Ordering::Relaxed);
                 std::thread::yield_now();
             }
@@ -57,7 +63,32 @@ fn no_lost_updates<K: Keyspace>() {
         done.store(true, Ordering::Relaxed);
     });
     let left = map.read(b"k", |e| e.map_or(0, int_of));
-    assert_eq!(banked.into_inner() + left, THREADS * PER_THREAD, "{}: updates lost", K::NAME);
+    assert_eq!(banked.into_inner() + left, THREADS * PER_THREAD, "{}: updates lost (by_remove {by_remove})", K::NAME);
+}
+
+/// `remove`: a present key's entry goes to the closure, once, and the key
+/// is gone; a missing key gives `None` and the closure does not run, and
+/// the map is unchanged (no slot left behind).
+fn remove_contract<K: Keyspace>() {
+    let map = K::new();
+    map.update(b"a", |slot| *slot = Some(Entry::string(Bytes::from_static(b"1"))));
+    assert_eq!(map.remove(b"a", |e| e.value), Some(Value::Str(Str::from_slice(b"1"))), "{}", K::NAME);
+    assert!(!map.read(b"a", |e| e.is_some()), "{}", K::NAME);
+    assert_eq!(map.len(), 0, "{}", K::NAME);
+    let mut ran = false;
+    assert_eq!(map.remove(b"a", |_| ran = true), None, "{}", K::NAME);
+    assert_eq!(map.remove(b"never", |_| ran = true), None, "{}", K::NAME);
+    assert!(!ran, "{}: the closure ran for a missing key", K::NAME);
+    assert_eq!(map.len(), 0, "{}", K::NAME);
+    let mut keys = 0;
+    map.for_each(|_, _| {
+        keys += 1;
+        true
+    });
+    assert_eq!(keys, 0, "{}", K::NAME);
+    // The key can come back after its removal.
+    incr(&map, b"a");
+    assert_eq!(map.read(b"a", |e| e.map(int_of)), Some(1), "{}", K::NAME);
 }
 
 /// Many keys inserted and deleted concurrently: `len` and `for_each` agree
@@ -96,7 +127,23 @@ fn insert_delete_many<K: Keyspace>() {
 #[test]
 fn no_lost_updates_on_any_backend() {
     for name in BACKENDS {
-        convoy::with_backend!(*name, K => no_lost_updates::<K>(), _ => unreachable!());
+        convoy::with_backend!(*name, K => no_lost_updates::<K>(false), _ => unreachable!());
+    }
+}
+
+/// The same with the deletes made by `remove`.
+#[test]
+fn no_lost_updates_with_remove_on_any_backend() {
+    for name in BACKENDS {
+        convoy::with_backend!(*name, K => no_lost_updates::<K>(true), _ => unreachable!());
+    }
+}
+
+/// `remove`'s contract, on any backend.
+#[test]
+fn remove_on_any_backend() {
+    for name in BACKENDS {
+        convoy::with_backend!(*name, K => remove_contract::<K>(), _ => unreachable!());
     }
 }
 

@@ -39,10 +39,11 @@
 //! INFO's `convoy` section and the Prometheus endpoint report them.
 //!
 //! What retires a node: deleting a key (DEL, GETDEL, expiry, FLUSHDB ...),
-//! and also any update of a missing key that leaves it missing (DEL of an
-//! absent key, `SET ... XX` on a missing one): the slot layer runs every update under a
-//! slot's lock, so it inserts an empty slot for the missing key and removes
-//! it again. An overwrite retires nothing: it changes the entry inside the
+//! and also any update of a missing key that leaves it missing (`SET ...
+//! XX` on a missing key, GETDEL of one): the slot layer runs every update
+//! under a slot's lock, so it inserts an empty slot for the missing key and
+//! removes it again. DEL is made by the map's `remove`, which needs no slot
+//! for a missing key: a DEL of one retires nothing. An overwrite retires nothing: it changes the entry inside the
 //! key's slot and frees the old value at once. Retired nodes wait in the
 //! retiring thread's bag of 64 before they reach the collector's global
 //! queue, so `pending` can stay at up to 63 per worker thread while the

@@ -118,6 +118,19 @@ pub trait Keyspace: Send + Sync + 'static {
     /// `f` must not call back into this map.
     fn update<R>(&self, key: &[u8], f: impl FnOnce(&mut Option<Entry>) -> R) -> R;
 
+    /// Delete `key` if it is there: run `f` on its entry, inside the same
+    /// critical section as the deletion, and return what `f` returns;
+    /// `None`, with `f` not run, if the key is not there. Atomic with
+    /// respect to every `update` of `key`, exactly as
+    /// `update(key, |e| e.take().map(f))`, which is the default; a backend
+    /// overrides it when it can delete more cheaply than a general update
+    /// (the slot layer: a missing key needs no slot).
+    ///
+    /// `f` must not call back into this map.
+    fn remove<R>(&self, key: &[u8], f: impl FnOnce(Entry) -> R) -> Option<R> {
+        self.update(key, |slot| slot.take().map(f))
+    }
+
     /// The number of keys (expired ones not yet removed included, as in
     /// Redis's DBSIZE). May be approximate while writers run.
     fn len(&self) -> usize;
@@ -332,28 +345,45 @@ impl<K: Keyspace> Db<K> {
     /// inside the same critical section, so the index agrees with the map
     /// key by key.
     pub fn update<R>(&self, key: &[u8], now: UnixMillis, f: impl FnOnce(&mut Option<Entry>) -> R) -> R {
-        self.map.update(key, |slot| {
-            let before = slot.as_ref().and_then(|e| e.expires_at);
-            if slot.as_ref().is_some_and(|e| e.is_expired(now)) {
-                *slot = None;
-                self.expired_keys.fetch_add(1, Ordering::Relaxed);
-                if let Some(hook) = self.expired_hook.get() {
-                    hook(key);
-                }
-            }
-            let r = f(slot);
-            let after = slot.as_ref().and_then(|e| e.expires_at);
-            if before != after {
-                self.expiry.reschedule(key, before, after);
-            }
-            self.watches.touch(key);
-            r
-        })
+        self.map.update(key, |slot| self.apply(key, now, slot, f))
     }
 
-    /// Delete `key`; returns whether a live key was there.
+    /// Delete `key`; returns whether a live key was there. Through the
+    /// map's `remove`, so a missing key costs a lookup and no more, and is
+    /// not touched for WATCH (deleting nothing changes nothing, as in
+    /// Redis).
     pub fn remove(&self, key: &[u8], now: UnixMillis) -> bool {
-        self.update(key, now, |slot| slot.take().is_some())
+        self.map
+            .remove(key, |entry| self.apply(key, now, &mut Some(entry), |slot| slot.take().is_some()))
+            .unwrap_or(false)
+    }
+
+    /// What every change of `key` does inside its critical section: drop an
+    /// entry that expired (counted, and told to the expiry hook), run `f`,
+    /// mirror a changed expiry time in the expiry index, and touch the
+    /// key's watchers.
+    fn apply<R>(
+        &self,
+        key: &[u8],
+        now: UnixMillis,
+        slot: &mut Option<Entry>,
+        f: impl FnOnce(&mut Option<Entry>) -> R,
+    ) -> R {
+        let before = slot.as_ref().and_then(|e| e.expires_at);
+        if slot.as_ref().is_some_and(|e| e.is_expired(now)) {
+            *slot = None;
+            self.expired_keys.fetch_add(1, Ordering::Relaxed);
+            if let Some(hook) = self.expired_hook.get() {
+                hook(key);
+            }
+        }
+        let r = f(slot);
+        let after = slot.as_ref().and_then(|e| e.expires_at);
+        if before != after {
+            self.expiry.reschedule(key, before, after);
+        }
+        self.watches.touch(key);
+        r
     }
 
     /// Number of keys (DBSIZE).

@@ -145,6 +145,38 @@ impl<T: SlotTable> Keyspace for SlotMap<T> {
         }
     }
 
+    /// A missing key needs no slot here: finding it missing (no slot, or a
+    /// slot with no entry, which its inserter has yet to fill) is the
+    /// removal's linearization point, as removing nothing changes nothing.
+    /// `update` would insert an empty slot to lock, and remove it again.
+    fn remove<R>(&self, key: &[u8], f: impl FnOnce(Entry) -> R) -> Option<R> {
+        let mut f = Some(f);
+        loop {
+            // `None`: the slot died under us, look up again; `Some(r)`: done.
+            let done = self.table.with_slot(key, |slot| {
+                let Some(slot) = slot else {
+                    return Some(None);
+                };
+                let mut state = slot.state.lock();
+                if state.dead {
+                    return None;
+                }
+                // A live slot with no entry is one its inserter has yet to
+                // fill: the key is missing now.
+                let Some(entry) = state.entry.take() else {
+                    return Some(None);
+                };
+                // The entry leaves, so the slot dies (rule 1 above).
+                state.dead = true;
+                self.table.remove(key);
+                Some(Some((f.take().expect("runs once"))(entry)))
+            });
+            if let Some(r) = done {
+                return r;
+            }
+        }
+    }
+
     fn len(&self) -> usize {
         self.table.len()
     }
