@@ -86,6 +86,20 @@ fn watch_detects_other_clients_writes() {
         c.cmd(&["MULTI"]);
         c.cmd(&["INCR", "w"]);
         assert_eq!(c.cmd(&["EXEC"]), "*1\r\n:6\r\n", "{b}");
+        // Deleting a watched key that is missing changes nothing: EXEC
+        // runs (as in Redis 7.0.15, checked by hand); deleting one that is
+        // there is a change.
+        c.cmd(&["WATCH", "missing"]);
+        assert_eq!(other.cmd(&["DEL", "missing"]), ":0\r\n", "{b}");
+        c.cmd(&["MULTI"]);
+        c.cmd(&["PING"]);
+        assert_eq!(c.cmd(&["EXEC"]), "*1\r\n+PONG\r\n", "{b}: DEL of a missing key is no change");
+        c.cmd(&["SET", "doomed", "1"]);
+        c.cmd(&["WATCH", "doomed"]);
+        assert_eq!(other.cmd(&["DEL", "doomed"]), ":1\r\n", "{b}");
+        c.cmd(&["MULTI"]);
+        c.cmd(&["PING"]);
+        assert_eq!(c.cmd(&["EXEC"]), "*-1\r\n", "{b}: DEL of a watched key is a change");
         // Creating a watched missing key counts as a change.
         c.cmd(&["WATCH", "missing"]);
         other.cmd(&["SET", "missing", "now"]);

@@ -2,9 +2,9 @@
 //! to a watched key makes the watchers' next EXEC fail.
 //!
 //! Each watching client owns one flag ([`WatchFlag`]); WATCH puts it on
-//! the list of every key it names. [`Db::update`](super::Db::update) calls
-//! [`Watches::touch`] after every update of a key, inside the key's
-//! critical section: the key's watchers' flags are raised. EXEC runs
+//! the list of every key it names. [`Db::update`](super::Db::update) and
+//! [`Db::remove`](super::Db::remove) call [`Watches::touch`] after every
+//! change of a key, inside the key's critical section: the key's watchers' flags are raised. EXEC runs
 //! alone (the gate's exclusive side), checks its flag, and runs the queued
 //! commands only if it is still down.
 //!
@@ -12,9 +12,10 @@
 //!
 //! Every `update` of a key touches it, including expiry (lazy or active)
 //! and updates that end up changing nothing (SETNX on an existing key, an
-//! INCR that fails on a non-number). Redis touches only real changes; a
-//! convoy transaction may therefore fail where Redis's would not, never the
-//! reverse. A client that sees EXEC fail retries it, so a false alarm
+//! INCR that fails on a non-number); so does every `remove` that deletes
+//! one (DEL), while a DEL of a missing key touches nothing, as in Redis.
+//! Redis touches only real changes; a convoy transaction may therefore fail
+//! where Redis's would not, never the reverse. A client that sees EXEC fail retries it, so a false alarm
 //! costs one retry, while a missed change would break isolation.
 //!
 //! # Cost when nobody watches
