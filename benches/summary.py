@@ -55,15 +55,17 @@ def load(target, stat, baselines):
     fastest sample: the least disturbed by other processes on a busy machine).
     `baselines` are criterion's result directories to read ("new": the last
     run; others: runs saved with `--save-baseline NAME`); with several, each
-    benchmark's figure is the median of its figures in those runs.
+    benchmark's figure is the median of its figures in those runs. The
+    figures of each run are kept too, by baseline: `{key: {baseline: ns}}`
+    as `load`'s second result.
     """
-    results = {}
+    results, per_run = {}, {}
     root = target / "criterion"
     for bench in root.glob("**/new/benchmark.json"):
         meta = json.loads(bench.read_text())
         if not meta["group_id"].startswith("maps/"):
             continue
-        figures, mtimes = [], []
+        figures, mtimes, runs = [], [], {}
         for baseline in baselines:
             run = bench.parent.parent / baseline
             if not (run / "estimates.json").exists():
@@ -74,10 +76,12 @@ def load(target, stat, baselines):
             else:
                 figures.append(json.loads((run / "estimates.json").read_text())[stat]["point_estimate"])
             mtimes.append((run / "estimates.json").stat().st_mtime)
+            runs[baseline] = figures[-1]
         if figures:
             key = (meta["group_id"], meta["function_id"] or "", meta["value_str"] or "")
             results[key] = (statistics.median(figures), min(mtimes), len(figures))
-    return results
+            per_run[key] = runs
+    return results, per_run
 
 
 def load_logs(paths):
@@ -153,7 +157,7 @@ def main():
     args = parser.parse_args()
 
     baselines = [b for b in args.baseline.split(",") if b]
-    results = load(args.target, args.stat, baselines)
+    results, per_run = load(args.target, args.stat, baselines)
     on_cpu = load_logs(args.log)
     if not results:
         sys.exit(f"no maps results under {args.target / 'criterion'}: run `cargo bench --bench maps` first")
@@ -207,11 +211,18 @@ def main():
         print(table(["backend"] + kinds, rows))
 
     if args.check:
-        sys.exit(check(args.check, mixes, on_cpu))
+        sys.exit(check(args.check, mixes, on_cpu, per_run))
 
 
-def check(name, mixes, on_cpu):
-    """Print the lead's criteria for backend `name`; return an exit status (0: all pass)."""
+def check(name, mixes, on_cpu, per_run):
+    """Print the lead's criteria for backend `name`; return an exit status (0: all pass).
+
+    With several runs, each ratio is *paired*: NAME's throughput over the
+    other backend's within each run (the two ran seconds apart, in the same
+    weather), then the median of those ratios; the ratios of single runs
+    follow in brackets. This is steadier than a ratio of two medians when
+    the machine's load drifts between runs.
+    """
     print(f"\n### check: {name}\n")
     passes = total = 0
     lines = []
@@ -234,13 +245,21 @@ def check(name, mixes, on_cpu):
                     lines.append(f"- {mix} {c[0]}/{c[1]}: vs {ref}: MISSING")
                     continue
                 ratio = mine / theirs
+                group = f"maps/{mix}/{c[0]}"
+                ours = per_run.get((group, name, str(c[1])), {})
+                other = per_run.get((group, ref, str(c[1])), {})
+                paired = [other[b] / ours[b] for b in ours if b in other]
+                runs = ""
+                if len(paired) > 1:
+                    ratio = statistics.median(paired)
+                    runs = " [runs: " + " ".join(f"{r:.2f}" for r in paired) + "]"
                 ok = ratio > floor if floor == 1.0 else ratio >= floor
                 passes += ok
                 want = f"> {floor:g}" if floor == 1.0 else f">= 1/{PAPAYA_SLACK:g} = {floor:.3f}"
                 verdict = "pass" if ok else "FAIL"
                 cpu = [on_cpu.get(f"maps/{mix}/{c[0]}/{b}/{c[1]}") for b in (name, ref)]
                 cpu = f" [on CPU {cpu[0]}% vs {cpu[1]}%]" if None not in cpu else ""
-                lines.append(f"- {mix} {c[0]}/{c[1]}: {name}/{ref} = {ratio:.2f} (want {want}): {verdict}{cpu}")
+                lines.append(f"- {mix} {c[0]}/{c[1]}: {name}/{ref} = {ratio:.2f} (want {want}): {verdict}{runs}{cpu}")
     print("\n".join(lines))
     print(f"\n{passes} of {total} comparisons pass")
     return 0 if passes == total else 1
