@@ -43,8 +43,9 @@
 //! XX` on a missing key, GETDEL of one): the slot layer runs every update
 //! under a slot's lock, so it inserts an empty slot for the missing key and
 //! removes it again. DEL is made by the map's `remove`, which needs no slot
-//! for a missing key: a DEL of one retires nothing. An overwrite retires nothing: it changes the entry inside the
-//! key's slot and frees the old value at once. Retired nodes wait in the
+//! for a missing key: a DEL of one retires nothing. An overwrite retires
+//! nothing: it changes the entry inside the key's slot and frees the old
+//! value at once. Retired nodes wait in the
 //! retiring thread's bag of 64 before they reach the collector's global
 //! queue, so `pending` can stay at up to 63 per worker thread while the
 //! server is idle: it measures epochs' batching as much as their delay.

@@ -28,6 +28,12 @@
 //! A slot that is in the map and not dead is therefore the only live slot
 //! for its key, and each update runs its closure on it exactly once.
 //!
+//! `remove` keeps the same two rules. It differs from an update in one
+//! case, a key it finds missing: no slot, or a live slot still empty
+//! (inserted by an update that has yet to take its lock). It leaves that
+//! key alone, where an update would insert an empty slot to hold the key's
+//! lock while its closure runs, and remove the slot again.
+//!
 //! # Progress
 //!
 //! The map's own operations keep the progress of the map (papaya: lock-free;
