@@ -104,6 +104,7 @@
 //! papaya and to mutex (see `benches/README.md`).
 
 use bytes::Bytes;
+use convoy::bench::workload::key_name;
 use convoy::keyspace::{Entry, Keyspace, BACKENDS};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput};
 use rand::rngs::SmallRng;
@@ -511,7 +512,7 @@ fn env_number<T: std::str::FromStr + PartialOrd + Default>(name: &str, default: 
 fn key_space() -> Vec<Bytes> {
     let n = env_number("CONVOY_BENCH_KEYS", DEFAULT_KEYS);
     assert!(n <= u32::MAX as usize, "CONVOY_BENCH_KEYS: at most 2^32 keys");
-    (0..n).map(|i| Bytes::from(format!("key:{i:012}"))).collect()
+    (0..n as u64).map(|i| Bytes::from(key_name(i))).collect()
 }
 
 fn bench_mixes(c: &mut Criterion) {

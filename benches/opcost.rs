@@ -29,6 +29,7 @@
 //! under valgrind means nothing and natively is as noisy as the machine.
 
 use bytes::Bytes;
+use convoy::bench::workload::key_name;
 use convoy::keyspace::{Entry, Keyspace, BACKENDS};
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
@@ -68,7 +69,7 @@ fn main() {
 }
 
 fn run<K: Keyspace>(op: &str, calls: usize) {
-    let keys: Vec<Bytes> = (0..KEYS).map(|i| Bytes::from(format!("key:{i:012}"))).collect();
+    let keys: Vec<Bytes> = (0..KEYS as u64).map(|i| Bytes::from(key_name(i))).collect();
     let mut rng = SmallRng::seed_from_u64(0x00C0_57C0);
     let mut order: Vec<usize> = (0..KEYS).collect();
     order.shuffle(&mut rng);
