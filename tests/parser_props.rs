@@ -13,60 +13,15 @@
 mod common;
 
 use bytes::{Bytes, BytesMut};
-use convoy::resp::parse::{parse_request, split_inline, Limits, ParseError, Request, RequestParser};
+use common::parse_check::{self, at_once, Outcome};
+use convoy::resp::parse::{split_inline, Limits, ParseError, Request, RequestParser};
 use proptest::prelude::*;
 
-/// Everything taken from a stream, and how it ended.
-#[derive(Debug, PartialEq)]
-struct Outcome {
-    requests: Vec<Option<Request>>,
-    end: ParseError,
-}
-
-/// Parse `bytes` given at once; checks that nothing is claimed beyond
-/// them and that `Incomplete` and errors consume nothing.
-fn at_once(bytes: &[u8], limits: Limits) -> (Outcome, usize) {
-    let mut buf = BytesMut::from(bytes);
-    let mut requests = Vec::new();
-    loop {
-        let before = buf.len();
-        match parse_request(&mut buf, limits) {
-            Ok(r) => {
-                assert!(buf.len() < before, "a request taken without consuming bytes");
-                if let Some(args) = &r {
-                    let claimed: usize = args.iter().map(|a| a.len()).sum();
-                    assert!(claimed <= before - buf.len(), "arguments longer than the bytes consumed");
-                }
-                requests.push(r);
-            }
-            Err(end) => {
-                assert_eq!(buf.len(), before, "{end:?} consumed bytes");
-                return (Outcome { requests, end }, buf.len());
-            }
-        }
-    }
-}
-
-/// Feed `bytes` to one [`RequestParser`] in reads of the given sizes
-/// (cycled), parsing everything complete after each read, as a connection
-/// does.
+/// Feed `bytes` to a connection's parser in reads of the given sizes,
+/// cycled.
 fn in_reads(bytes: &[u8], limits: Limits, sizes: &[usize]) -> Outcome {
-    let mut parser = RequestParser::new(limits);
-    let mut buf = BytesMut::new();
-    let mut requests = Vec::new();
-    let (mut at, mut read) = (0, 0);
-    loop {
-        match parser.parse(&mut buf) {
-            Ok(r) => requests.push(r),
-            Err(ParseError::Incomplete) if at < bytes.len() => {
-                let n = sizes[read % sizes.len()].clamp(1, bytes.len() - at);
-                buf.extend_from_slice(&bytes[at..at + n]);
-                at += n;
-                read += 1;
-            }
-            Err(end) => return Outcome { requests, end },
-        }
-    }
+    let mut next = sizes.iter().cycle();
+    parse_check::in_reads(bytes, limits, || *next.next().expect("at least one size")).0
 }
 
 /// A command as a multibulk frame (the suite's one encoder).

@@ -3,6 +3,8 @@
 //! RESP bytes.
 #![allow(dead_code)]
 
+pub mod parse_check;
+
 use convoy::config::{Backend, Config};
 use convoy::server::{spawn, ServerHandle};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -157,14 +159,11 @@ impl Raw {
     }
 }
 
-/// A command as a RESP multibulk frame.
+/// A command as a RESP multibulk frame (the server's own encoder,
+/// [`convoy::resp::write_command`]).
 pub fn encode_cmd(args: &[&[u8]]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
+    let mut out = Vec::new();
+    convoy::resp::write_command(args, &mut out);
     out
 }
 
