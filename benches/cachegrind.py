@@ -11,6 +11,7 @@ explain timings, they do not replace them). See benches/README.md.
     python3 benches/cachegrind.py                      # every backend and operation
     python3 benches/cachegrind.py --backends lockfree,papaya --ops read
     python3 benches/cachegrind.py --calls 100000 --l2 1048576,16,64
+    python3 benches/cachegrind.py --which              # build opcost and print its path
 
 Needs valgrind (Debian: valgrind). Builds `benches/opcost.rs` with
 `cargo bench --no-run`, then runs it twice per backend and operation, with
@@ -75,9 +76,13 @@ def main():
     parser.add_argument("--calls", type=int, default=100_000, help="calls per measured run (default 100000)")
     parser.add_argument("--l2", default="1048576,16,64", help="simulated L2: size,ways,line bytes (default 1 MiB, 16-way)")
     parser.add_argument("--binary", help="an already built opcost binary")
+    parser.add_argument("--which", action="store_true", help="build opcost, print its path and stop")
     args = parser.parse_args()
 
     binary = args.binary or build()
+    if args.which:
+        print(binary)
+        return
     backends = args.backends.split(",") if args.backends else subprocess.run(
         [binary, "list"], check=True, stdout=subprocess.PIPE, text=True).stdout.split()
     ops = args.ops.split(",")
