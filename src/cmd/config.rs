@@ -457,7 +457,7 @@ pub(crate) fn memory(arg: &[u8]) -> Result<u64, String> {
 
 /// `proto-max-bulk-len` and `client-query-buffer-limit`: a memory value
 /// of at least 1 MiB, as Redis bounds both.
-fn buffer_limit(arg: &[u8]) -> Result<u64, String> {
+pub(crate) fn buffer_limit(arg: &[u8]) -> Result<u64, String> {
     let n = memory(arg)?;
     let min = crate::server::limits::MIN_BUFFER_LIMIT;
     if n < min || n > i64::MAX as u64 {

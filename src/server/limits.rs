@@ -148,14 +148,10 @@ pub fn parse_output_limit_flag(text: &str) -> Result<String, String> {
     Ok(text.to_string())
 }
 
-/// A byte count flag (`512mb`, `1gb`, plain bytes) of at least 1 MiB, as
-/// Redis bounds `proto-max-bulk-len` and `client-query-buffer-limit`.
+/// A byte count flag (`512mb`, `1gb`, plain bytes), checked as CONFIG SET
+/// checks `proto-max-bulk-len` and `client-query-buffer-limit`.
 pub fn parse_buffer_size_flag(text: &str) -> Result<u64, String> {
-    let n = crate::cmd::config::memory(text.as_bytes())?;
-    if n < MIN_BUFFER_LIMIT || n > i64::MAX as u64 {
-        return Err(format!("argument must be between {MIN_BUFFER_LIMIT} and {} inclusive", i64::MAX));
-    }
-    Ok(n)
+    crate::cmd::config::buffer_limit(text.as_bytes())
 }
 
 /// An output limit as the connections read it.
